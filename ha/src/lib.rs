@@ -1,0 +1,1 @@
+//! `fulcrum-ha`: keeps a floating IP on the active node of an active/passive pair.

@@ -1,0 +1,1 @@
+//! Fulcrum: a load balancer that runs haproxy.cfg unchanged.
