@@ -1,1 +1,3 @@
 //! Fulcrum: a load balancer that runs haproxy.cfg unchanged.
+
+pub mod config;
