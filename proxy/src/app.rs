@@ -1,0 +1,158 @@
+//! Startup: command line → configuration → runtime → listeners → workers, then signals.
+//! Errors before the workers start are printed and turn into exit code 1, like haproxy.
+
+use std::sync::Arc;
+
+use crate::args::Args;
+use crate::config::{self, Config, Diag, Severity};
+use crate::net::listener::bind_all;
+use crate::runtime::{Limit, Runtime};
+use crate::worker::{self, WorkerListeners};
+
+/// Runs `fulcrum` with the given command line; returns the process exit code.
+pub fn main(argv: Vec<String>) -> i32 {
+    let args = match Args::parse(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("[ALERT] {e}\n{}", crate::args::USAGE);
+            return 1;
+        }
+    };
+    if args.version > 0 {
+        print!(
+            "{}",
+            if args.version > 1 {
+                crate::version::long()
+            } else {
+                crate::version::short()
+            }
+        );
+        return 0;
+    }
+    let features = crate::version::features();
+    if let Some(expr) = &args.check_condition {
+        return match config::eval_condition_str(expr, &features) {
+            Ok(true) => 0,
+            Ok(false) => 1,
+            Err(e) => {
+                eprintln!("[ALERT] Failed to evaluate condition: {e}");
+                2
+            }
+        };
+    }
+    if let Some(dir) = &args.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            eprintln!("[ALERT] Cannot chdir to {}: {e}", dir.display());
+            return 1;
+        }
+    }
+    let (cfg, diags) = config::load(&args.config_files, &config::ProcessEnv, &features);
+    report(&diags, &args);
+    let Some(cfg) = cfg else {
+        if !diags.iter().any(Diag::is_error) {
+            eprintln!("[ALERT] configuration could not be loaded");
+        }
+        eprintln!("[ALERT] Fatal errors found in configuration.");
+        return 1;
+    };
+    if args.check_only {
+        if !args.quiet {
+            println!("Configuration file is valid");
+        }
+        return 0;
+    }
+    start(cfg, &args)
+}
+
+/// Prints diagnostics the way the flags ask: errors always, warnings unless `-q`, `.diag`
+/// messages only with `-dD`.
+fn report(diags: &[Diag], args: &Args) {
+    for d in diags {
+        let show = match d.severity {
+            Severity::Alert => true,
+            Severity::Warning | Severity::Notice => !args.quiet,
+            Severity::Diag => args.diag,
+        };
+        if show {
+            eprintln!("{d}");
+        }
+    }
+}
+
+fn start(cfg: Config, args: &Args) -> i32 {
+    let rt = match Runtime::build(&cfg, args.maxconn) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("[ALERT] {e}");
+            return 1;
+        }
+    };
+    let workers = cfg
+        .global
+        .nbthread
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let listeners = match bind_listeners(&cfg, &rt, workers) {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("[ALERT] {e}");
+            }
+            return 1;
+        }
+    };
+    let daemon = (args.daemon || cfg.global.daemon) && !args.no_background && !args.debug;
+    if daemon {
+        if let Err(e) = crate::process::daemonize() {
+            eprintln!("[ALERT] cannot go to the background: {e}");
+            return 1;
+        }
+    }
+    if let Some(path) = args.pidfile.as_ref().or(cfg.global.pidfile.as_ref()) {
+        if let Err(e) = crate::process::write_pidfile(path) {
+            eprintln!("[ALERT] cannot write pid file {}: {e}", path.display());
+            return 1;
+        }
+    }
+    let threads = worker::start(rt.clone(), listeners);
+    // We listen now: the old processes of a reload can let go.
+    crate::process::signal_old(&args.soft_finish, &args.terminate);
+    let code = crate::process::wait_for_signals(rt, cfg.global.hard_stop_after);
+    drop(threads);
+    code
+}
+
+/// Binds every address of every `bind` line, collecting all failures (`file:line: ...`).
+fn bind_listeners(
+    cfg: &Config,
+    rt: &Arc<Runtime>,
+    workers: usize,
+) -> Result<Vec<WorkerListeners>, Vec<String>> {
+    let mut per_worker: Vec<WorkerListeners> = (0..workers).map(|_| Vec::new()).collect();
+    let mut errors = Vec::new();
+    for p in cfg.proxies.iter().filter(|p| p.cap.frontend && !p.disabled) {
+        let Some(fe) = rt.frontend(&p.name) else {
+            continue;
+        };
+        for b in &p.binds {
+            let limit = Limit::new(b.maxconn);
+            for addr in &b.addrs {
+                match bind_all(b, addr, workers) {
+                    Ok(socks) => {
+                        for (w, s) in socks.into_iter().enumerate() {
+                            per_worker[w].push((fe.clone(), limit.clone(), s));
+                        }
+                    }
+                    Err(e) => errors.push(format!(
+                        "{}: proxy '{}': cannot bind socket ({}) for {addr:?}",
+                        b.loc, p.name, e
+                    )),
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(per_worker)
+    } else {
+        Err(errors)
+    }
+}

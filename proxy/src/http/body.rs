@@ -1,0 +1,64 @@
+//! The body type the proxy sends to clients and servers: either a body being streamed from
+//! the other side, or a small one the proxy made itself. An enum rather than a boxed trait
+//! object, so that forwarding allocates nothing per request.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+
+use crate::backend::ServerGuard;
+
+/// A streamed or ready-made body.
+#[derive(Debug)]
+pub enum ProxyBody {
+    /// Streamed from the peer as it arrives.
+    Stream(Incoming),
+    /// Streamed from a server, holding that server's connection slot until the body ends
+    /// (so `leastconn` and `maxconn` count the whole exchange, as haproxy does).
+    Server(Incoming, ServerGuard),
+    /// Made by the proxy; `None` once sent.
+    Full(Option<Bytes>),
+}
+
+impl ProxyBody {
+    /// An empty body.
+    pub fn empty() -> ProxyBody {
+        ProxyBody::Full(None)
+    }
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            ProxyBody::Stream(b) | ProxyBody::Server(b, _) => Pin::new(b).poll_frame(cx),
+            ProxyBody::Full(b) => Poll::Ready(
+                b.take()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| Ok(Frame::data(b))),
+            ),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ProxyBody::Stream(b) | ProxyBody::Server(b, _) => b.is_end_stream(),
+            ProxyBody::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ProxyBody::Stream(b) | ProxyBody::Server(b, _) => b.size_hint(),
+            ProxyBody::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! One HTTP transaction: a request from the client, forwarded to a server chosen by the
+//! backend, and the response forwarded back — or an error page made here.
+
+use std::cell::Cell;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderValue, CONNECTION, HOST, UPGRADE};
+use http::{Request, Response, StatusCode, Version};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+
+use super::body::ProxyBody;
+use super::errors::ErrorPages;
+use super::headers::{add_forwardfor, connection_has, strip_hop_by_hop};
+use super::pool;
+use crate::backend::{LbRequest, ServerGuard};
+use crate::config::model::{HttpConnMode, HttpReuse};
+use crate::net::connect::{connect, ConnectError};
+use crate::net::idle::Idle;
+use crate::runtime::{conn_mode, forwardfor, BackendRt, Frontend};
+
+/// What a client connection knows that its requests need.
+#[derive(Debug)]
+pub struct SessionCtx {
+    /// The frontend.
+    pub fe: Arc<Frontend>,
+    /// The client's address.
+    pub peer: Option<SocketAddr>,
+    /// The address the client connected to.
+    pub local: Option<SocketAddr>,
+    /// Whether no request was forwarded on this connection yet (`http-reuse safe`).
+    pub first_request: Cell<bool>,
+}
+
+/// The request as balancing algorithms see it.
+struct ReqView<'a> {
+    src: Option<IpAddr>,
+    req: &'a Request<Incoming>,
+}
+
+impl LbRequest for ReqView<'_> {
+    fn src(&self) -> Option<IpAddr> {
+        self.src
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        Some(
+            self.req
+                .uri()
+                .path_and_query()
+                .map_or(b"/" as &[u8], |p| p.as_str().as_bytes()),
+        )
+    }
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.req.headers().get(name).map(|v| v.as_bytes())
+    }
+}
+
+/// Builds a response from an error page.
+pub fn error_response(pages: &ErrorPages, status: u16, close: bool) -> Response<ProxyBody> {
+    let page = pages.page(status);
+    let mut resp = Response::new(ProxyBody::Full(Some(page.body)));
+    *resp.status_mut() = page.status;
+    *resp.headers_mut() = page.headers;
+    if close {
+        resp.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp.extensions_mut().insert(page.reason);
+    resp
+}
+
+/// Why forwarding failed, mapped to the status haproxy sends.
+enum Failure {
+    /// No server, queue full or queue timeout, or connect failed after retries: 503.
+    Unavailable,
+    /// The server did not answer within `timeout server`: 504.
+    Timeout,
+    /// The server closed or sent garbage: 502.
+    BadGateway,
+}
+
+/// Handles one request.
+pub async fn handle(
+    ctx: &SessionCtx,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, std::convert::Infallible> {
+    let fe = &ctx.fe;
+    if let Some(uri) = &fe.monitor_uri {
+        let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        if target == uri {
+            return Ok(error_response(&fe.errors, 200, false));
+        }
+    }
+    let Some(be) = fe.backend.clone() else {
+        return Ok(error_response(&fe.errors, 503, false));
+    };
+    match forward(ctx, &be, req).await {
+        Ok(resp) => Ok(resp),
+        Err(f) => {
+            let status = match f {
+                Failure::Unavailable => 503,
+                Failure::Timeout => 504,
+                Failure::BadGateway => 502,
+            };
+            Ok(error_response(&be.errors, status, false))
+        }
+    }
+}
+
+async fn forward(
+    ctx: &SessionCtx,
+    be: &Arc<BackendRt>,
+    mut req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Failure> {
+    let fe = &ctx.fe;
+    let mode = conn_mode(fe, be);
+    let upgrade = connection_has(req.headers(), "upgrade") && req.headers().contains_key(UPGRADE);
+    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
+    let src = ctx.peer.map(|p| p.ip());
+    let guard = be
+        .lb
+        .acquire(&ReqView { src, req: &req }, None)
+        .await
+        .map_err(|_| Failure::Unavailable)?;
+
+    // The request for the server: same method, URI, headers (their case travels in the
+    // extensions), body streamed; hop-by-hop headers belong to the client's hop.
+    let client_version = req.version();
+    let (mut parts, body) = req.into_parts();
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers, upgrade);
+    if upgrade {
+        parts
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    } else if mode != HttpConnMode::KeepAlive {
+        parts
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    if client_version == Version::HTTP_10 && !parts.headers.contains_key(HOST) {
+        // HTTP/1.0 clients may omit Host; the server side speaks 1.1, which requires one.
+        if let Some(v) = parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            parts.headers.insert(HOST, v);
+        }
+    }
+    if let Some(ff) = forwardfor(fe, be) {
+        add_forwardfor(&mut parts.headers, ff, src);
+    }
+    let mut out = Request::from_parts(parts, ProxyBody::Stream(body));
+
+    let reuse = mode == HttpConnMode::KeepAlive
+        && !upgrade
+        && match be.http_reuse {
+            HttpReuse::Never => false,
+            HttpReuse::Safe => !ctx.first_request.get(),
+            HttpReuse::Aggressive | HttpReuse::Always => true,
+        };
+    ctx.first_request.set(false);
+    let key = Arc::as_ptr(guard.server()) as pool::Key;
+    if reuse {
+        while let Some(mut s) = pool::take(key) {
+            match s.try_send_request(out).await {
+                Ok(resp) => return finish(ctx, be, guard, key, s, resp, mode, client_upgrade),
+                Err(mut e) => match e.take_message() {
+                    // Not sent: the idle connection was closed meanwhile; try another.
+                    Some(r) => out = r,
+                    None => return Err(classify(e.error())),
+                },
+            }
+        }
+    }
+    let dst_port = ctx.local.map(|a| a.port());
+    let (guard, mut s) = open(be, guard, &SrcOnly(src), dst_port).await?;
+    let key = Arc::as_ptr(guard.server()) as pool::Key;
+    match s.send_request(out).await {
+        Ok(resp) => finish(ctx, be, guard, key, s, resp, mode, client_upgrade),
+        Err(e) => Err(classify(&e)),
+    }
+}
+
+/// Only the client address: what a redispatch needs.
+struct SrcOnly(Option<IpAddr>);
+
+impl LbRequest for SrcOnly {
+    fn src(&self) -> Option<IpAddr> {
+        self.0
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        None
+    }
+    fn header(&self, _: &str) -> Option<&[u8]> {
+        None
+    }
+}
+
+fn classify(e: &hyper::Error) -> Failure {
+    if e.is_timeout() {
+        return Failure::Timeout;
+    }
+    // Our inactivity wrapper reports `timeout server` as an I/O TimedOut error.
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return Failure::Timeout;
+            }
+        }
+        src = s.source();
+    }
+    Failure::BadGateway
+}
+
+/// Connects to the guard's server (retrying as configured) and performs the HTTP handshake.
+async fn open(
+    be: &BackendRt,
+    guard: ServerGuard,
+    req: &dyn LbRequest,
+    dst_port: Option<u16>,
+) -> Result<(ServerGuard, SendRequest<ProxyBody>), Failure> {
+    let mut guard = guard;
+    let mut attempt = 0u32;
+    let stream = loop {
+        match connect(&guard.server().addr, dst_port, be.timeouts.connect).await {
+            Ok(s) => break s,
+            Err(e) => {
+                if attempt >= be.retries {
+                    return Err(Failure::Unavailable);
+                }
+                attempt += 1;
+                if attempt == be.retries && be.redispatch.is_some() {
+                    let failed = guard.server().clone();
+                    if let Ok(g) = be.lb.acquire(req, Some(&failed)).await {
+                        guard = g;
+                    }
+                } else if matches!(e, ConnectError::Io(_)) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    };
+    let io = TokioIo::new(Idle::new(stream, be.timeouts.server));
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .preserve_header_case(true)
+        .handshake(io)
+        .await
+        .map_err(|_| Failure::BadGateway)?;
+    tokio::task::spawn_local(async move {
+        // Errors here surface on the request that was using the connection.
+        let _ = conn.with_upgrades().await;
+    });
+    Ok((guard, sender))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    ctx: &SessionCtx,
+    be: &BackendRt,
+    guard: ServerGuard,
+    key: pool::Key,
+    sender: SendRequest<ProxyBody>,
+    mut resp: Response<Incoming>,
+    mode: HttpConnMode,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> Result<Response<ProxyBody>, Failure> {
+    let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
+    if switching {
+        let Some(client_up) = client_upgrade else {
+            return Err(Failure::BadGateway);
+        };
+        let server_up = hyper::upgrade::on(&mut resp);
+        let timeouts = crate::tcp::Timeouts::of(&ctx.fe, be);
+        tokio::task::spawn_local(async move {
+            if let (Ok(c), Ok(s)) = (client_up.await, server_up.await) {
+                let _ = crate::tcp::tunnel(TokioIo::new(c), TokioIo::new(s), timeouts).await;
+            }
+            drop(guard);
+        });
+        let (mut parts, _) = resp.into_parts();
+        strip_hop_by_hop(&mut parts.headers, true);
+        parts
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("upgrade"));
+        return Ok(Response::from_parts(parts, ProxyBody::empty()));
+    }
+    if mode == HttpConnMode::KeepAlive && be.http_reuse != HttpReuse::Never {
+        pool::put(key, sender);
+    }
+    let (mut parts, body) = resp.into_parts();
+    strip_hop_by_hop(&mut parts.headers, false);
+    if mode == HttpConnMode::Close {
+        parts
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(Response::from_parts(parts, ProxyBody::Server(body, guard)))
+}
