@@ -80,19 +80,8 @@ fn report(diags: &[Diag], args: &Args) {
 }
 
 fn start(cfg: Config, args: &Args) -> i32 {
-    let rt = match Runtime::build(&cfg, args.maxconn) {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("[ALERT] {e}");
-            return 1;
-        }
-    };
-    let workers = cfg
-        .global
-        .nbthread
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let listeners = match bind_listeners(&cfg, &rt, workers) {
-        Ok(l) => l,
+    let bound = match Bound::new(&cfg, args.maxconn) {
+        Ok(b) => b,
         Err(errors) => {
             for e in errors {
                 eprintln!("[ALERT] {e}");
@@ -113,12 +102,74 @@ fn start(cfg: Config, args: &Args) -> i32 {
             return 1;
         }
     }
-    let threads = worker::start(rt.clone(), listeners);
+    let running = bound.run();
     // We listen now: the old processes of a reload can let go.
     crate::process::signal_old(&args.soft_finish, &args.terminate);
-    let code = crate::process::wait_for_signals(rt, cfg.global.hard_stop_after);
-    drop(threads);
-    code
+    crate::process::wait_for_signals(running.rt.clone(), cfg.global.hard_stop_after)
+}
+
+/// A configuration with its runtime built and every listener bound, workers not started yet
+/// (daemon mode forks in between).
+#[derive(Debug)]
+pub struct Bound {
+    rt: Arc<Runtime>,
+    listeners: Vec<WorkerListeners>,
+    /// Each frontend's bound IP addresses (port 0 resolved), for tests and logs.
+    pub addrs: Vec<(String, std::net::SocketAddr)>,
+}
+
+/// Workers running a configuration.
+#[derive(Debug)]
+pub struct Running {
+    /// The shared runtime (counters, soft stop).
+    pub rt: Arc<Runtime>,
+    /// Each frontend's bound IP addresses.
+    pub addrs: Vec<(String, std::net::SocketAddr)>,
+    /// The worker threads.
+    pub threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Bound {
+    /// Builds the runtime and binds all listeners; every failure is reported.
+    pub fn new(cfg: &Config, maxconn: Option<u32>) -> Result<Bound, Vec<String>> {
+        let rt = Runtime::build(cfg, maxconn).map_err(|e| vec![e])?;
+        let workers = cfg
+            .global
+            .nbthread
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let listeners = bind_listeners(cfg, &rt, workers)?;
+        let addrs = listeners
+            .first()
+            .map(|w| {
+                w.iter()
+                    .filter_map(|(fe, _, l)| Some((fe.name.clone(), l.local_addr()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Bound {
+            rt,
+            listeners,
+            addrs,
+        })
+    }
+
+    /// Starts the workers.
+    pub fn run(self) -> Running {
+        let threads = worker::start(self.rt.clone(), self.listeners);
+        Running {
+            rt: self.rt,
+            addrs: self.addrs,
+            threads,
+        }
+    }
+}
+
+impl Running {
+    /// The first address the frontend `name` listens on.
+    pub fn addr(&self, name: &str) -> Option<std::net::SocketAddr> {
+        self.addrs.iter().find(|(n, _)| n == name).map(|(_, a)| *a)
+    }
 }
 
 /// Binds every address of every `bind` line, collecting all failures (`file:line: ...`).

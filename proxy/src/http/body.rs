@@ -62,3 +62,32 @@ impl Body for ProxyBody {
         }
     }
 }
+
+/// A response body on its way to the client; ends the transaction when it ends.
+#[derive(Debug)]
+pub struct ClientBody {
+    /// The body.
+    pub body: ProxyBody,
+    /// Marks the transaction finished when dropped.
+    pub _txn: crate::http::client_io::TxnGuard,
+}
+
+impl Body for ClientBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}

@@ -148,6 +148,28 @@ pub fn builtin(status: u16) -> ErrorPage {
     }
 }
 
+/// haproxy's page for `status` as raw bytes, for the places that write to the socket directly
+/// (408 on a request that never completed, 400 on one that cannot be parsed). haproxy closes
+/// the connection after those two and says so.
+pub fn builtin_raw(status: u16) -> Bytes {
+    let p = builtin(status);
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        p.status.as_u16(),
+        std::str::from_utf8(p.reason.as_bytes()).unwrap_or("")
+    );
+    for (k, v) in &p.headers {
+        out.push_str(k.as_str());
+        out.push_str(": ");
+        out.push_str(v.to_str().unwrap_or(""));
+        out.push_str("\r\n");
+    }
+    out.push_str("connection: close\r\n\r\n");
+    let mut b = out.into_bytes();
+    b.extend_from_slice(&p.body);
+    Bytes::from(b)
+}
+
 fn parse_errorfile(code: u16, raw: &[u8]) -> Result<ErrorPage, String> {
     let mut hdrs = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut hdrs);
@@ -212,6 +234,19 @@ mod tests {
         ] {
             assert_eq!(builtin(code).body.len(), len, "status {code}");
         }
+    }
+
+    #[test]
+    fn raw_400_and_408_are_byte_identical_to_haproxy() {
+        // Captured from haproxy 2.6.12 (see builtin_lengths_match_haproxy_captures).
+        assert_eq!(
+            &builtin_raw(400)[..],
+            &b"HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"[..]
+        );
+        assert_eq!(
+            &builtin_raw(408)[..],
+            &b"HTTP/1.1 408 Request Time-out\r\ncontent-length: 110\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"[..]
+        );
     }
 
     #[test]

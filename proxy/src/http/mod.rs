@@ -2,6 +2,7 @@
 //! connections, and haproxy's own error responses.
 
 pub mod body;
+pub mod client_io;
 pub mod errors;
 pub mod headers;
 pub mod pool;

@@ -1,0 +1,4 @@
+//! Shared helpers of the integration tests: upstream servers on loopback and clients.
+#![allow(dead_code)]
+
+pub mod upstream;
