@@ -80,7 +80,18 @@ fn report(diags: &[Diag], args: &Args) {
 }
 
 fn start(cfg: Config, args: &Args) -> i32 {
-    let bound = match Bound::new(&cfg, args.maxconn) {
+    // The sockets of the processes this one replaces, so no queued connection is lost.
+    let mut handed = Vec::new();
+    for &pid in args.soft_finish.iter().chain(&args.terminate) {
+        match crate::net::handover::fetch(pid) {
+            Ok(mut h) => handed.append(&mut h),
+            Err(e) if !args.quiet => {
+                eprintln!("[WARNING] could not take over the listeners of pid {pid}: {e}; binding new ones")
+            }
+            Err(_) => {}
+        }
+    }
+    let bound = match Bound::new(&cfg, args.maxconn, handed) {
         Ok(b) => b,
         Err(errors) => {
             for e in errors {
@@ -101,6 +112,9 @@ fn start(cfg: Config, args: &Args) -> i32 {
             eprintln!("[ALERT] cannot write pid file {}: {e}", path.display());
             return 1;
         }
+    }
+    if let Err(e) = crate::net::handover::serve(bound.handover_fds()) {
+        eprintln!("[WARNING] reloads will bind new sockets: cannot offer ours: {e}");
     }
     let running = bound.run();
     // We listen now: the old processes of a reload can let go.
@@ -131,14 +145,18 @@ pub struct Running {
 
 impl Bound {
     /// Builds the runtime and binds all listeners; every failure is reported.
-    pub fn new(cfg: &Config, maxconn: Option<u32>) -> Result<Bound, Vec<String>> {
+    pub fn new(
+        cfg: &Config,
+        maxconn: Option<u32>,
+        handed: Vec<crate::net::handover::Handed>,
+    ) -> Result<Bound, Vec<String>> {
         let rt = Runtime::build(cfg, maxconn).map_err(|e| vec![e])?;
         let workers = cfg
             .global
             .nbthread
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1);
-        let listeners = bind_listeners(cfg, &rt, workers)?;
+        let listeners = bind_listeners(cfg, &rt, workers, handed)?;
         let addrs = listeners
             .first()
             .map(|w| {
@@ -152,6 +170,20 @@ impl Bound {
             listeners,
             addrs,
         })
+    }
+
+    /// Copies of every listening socket with its handover key, for a successor.
+    pub fn handover_fds(&self) -> Vec<(String, std::os::fd::OwnedFd)> {
+        let mut out = Vec::new();
+        for w in &self.listeners {
+            for (_, _, l) in w {
+                let (Some(key), Ok(fd)) = (l.handover_key(), l.dup_fd()) else {
+                    continue;
+                };
+                out.push((key, fd));
+            }
+        }
+        out
     }
 
     /// Starts the workers.
@@ -177,7 +209,13 @@ fn bind_listeners(
     cfg: &Config,
     rt: &Arc<Runtime>,
     workers: usize,
+    handed: Vec<crate::net::handover::Handed>,
 ) -> Result<Vec<WorkerListeners>, Vec<String>> {
+    let mut handed: std::collections::HashMap<String, Vec<std::os::fd::OwnedFd>> =
+        handed.into_iter().fold(Default::default(), |mut m, h| {
+            m.entry(h.key).or_default().push(h.fd);
+            m
+        });
     let mut per_worker: Vec<WorkerListeners> = (0..workers).map(|_| Vec::new()).collect();
     let mut errors = Vec::new();
     for p in cfg.proxies.iter().filter(|p| p.cap.frontend && !p.disabled) {
@@ -187,15 +225,23 @@ fn bind_listeners(
         for b in &p.binds {
             let limit = Limit::new(b.maxconn);
             for addr in &b.addrs {
-                match bind_all(b, addr, workers) {
+                let inherited = crate::net::listener::handover_key(addr)
+                    .and_then(|k| handed.remove(&k))
+                    .unwrap_or_default();
+                match bind_all(b, addr, workers, inherited) {
                     Ok(socks) => {
-                        for (w, s) in socks.into_iter().enumerate() {
-                            per_worker[w].push((fe.clone(), limit.clone(), s));
+                        for (w, list) in socks.into_iter().enumerate() {
+                            for s in list {
+                                per_worker[w].push((fe.clone(), limit.clone(), s));
+                            }
                         }
                     }
                     Err(e) => errors.push(format!(
-                        "{}: proxy '{}': cannot bind socket ({}) for {addr:?}",
-                        b.loc, p.name, e
+                        "{}: proxy '{}': cannot bind socket ({}) for {}",
+                        b.loc,
+                        p.name,
+                        e,
+                        crate::net::listener::describe(addr)
                     )),
                 }
             }

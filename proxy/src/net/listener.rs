@@ -46,6 +46,32 @@ impl StdListener {
         })
     }
 
+    /// The key under which a reload hands this socket over (its actual bound address).
+    pub fn handover_key(&self) -> Option<String> {
+        match self {
+            StdListener::Tcp(l) => l.local_addr().ok().map(|a| format!("inet {a}")),
+            StdListener::Unix(l) => {
+                use std::os::linux::net::SocketAddrExt;
+                let a = l.local_addr().ok()?;
+                if let Some(p) = a.as_pathname() {
+                    Some(format!("unix {}", p.display()))
+                } else {
+                    a.as_abstract_name()
+                        .map(|n| format!("abns {}", String::from_utf8_lossy(n)))
+                }
+            }
+        }
+    }
+
+    /// A second descriptor for the same socket.
+    pub fn dup_fd(&self) -> io::Result<OwnedFd> {
+        use std::os::fd::AsFd;
+        match self {
+            StdListener::Tcp(l) => l.as_fd().try_clone_to_owned(),
+            StdListener::Unix(l) => l.as_fd().try_clone_to_owned(),
+        }
+    }
+
     /// The bound IP address, for listeners bound to port 0 in tests.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match self {
@@ -79,9 +105,53 @@ impl Listener {
     }
 }
 
-/// How many sockets an address needs: IP addresses get one per worker (`SO_REUSEPORT`), the
-/// others are bound once and shared.
-pub fn bind_all(bind: &Bind, addr: &BindAddr, workers: usize) -> io::Result<Vec<StdListener>> {
+/// The name under which a reload hands this address's sockets over (`None`: not handed over;
+/// an inherited `fd@N` is inherited again by the successor).
+pub fn handover_key(addr: &BindAddr) -> Option<String> {
+    match addr {
+        BindAddr::Inet(sa) if sa.port() != 0 => Some(format!("inet {sa}")),
+        BindAddr::Inet(_) | BindAddr::Fd(_) => None,
+        BindAddr::Unix(p) => Some(format!("unix {}", p.display())),
+        BindAddr::Abns(n) => Some(format!("abns {n}")),
+    }
+}
+
+/// The sockets for one address, one list entry per worker: IP addresses get one socket per
+/// worker (`SO_REUSEPORT`), the others are bound once and shared. `inherited` are the same
+/// address's sockets handed over by the process being replaced: they are used first (all of
+/// them, so that no queued connection is left behind), and only missing ones are bound.
+pub fn bind_all(
+    bind: &Bind,
+    addr: &BindAddr,
+    workers: usize,
+    inherited: Vec<OwnedFd>,
+) -> io::Result<Vec<Vec<StdListener>>> {
+    if !inherited.is_empty() {
+        let mut out: Vec<Vec<StdListener>> = (0..workers).map(|_| Vec::new()).collect();
+        let n = inherited.len();
+        let unix = !matches!(addr, BindAddr::Inet(_));
+        for (i, fd) in inherited.into_iter().enumerate() {
+            let l = if unix {
+                StdListener::Unix(fd.into())
+            } else {
+                StdListener::Tcp(fd.into())
+            };
+            out[i % workers].push(l);
+        }
+        // Fewer sockets than workers: IP addresses get more of their own; shared sockets
+        // are shared.
+        for w in n..workers {
+            let extra = match (&out[0][0], addr) {
+                (StdListener::Tcp(l), BindAddr::Inet(_)) => {
+                    StdListener::Tcp(bind_inet(l.local_addr()?, bind)?)
+                }
+                (first, _) => first.try_clone()?,
+            };
+            out[w].push(extra);
+        }
+        return Ok(out);
+    }
+    let single = |v: Vec<StdListener>| v.into_iter().map(|l| vec![l]).collect();
     match addr {
         BindAddr::Inet(sa) => {
             let mut out = Vec::with_capacity(workers);
@@ -92,7 +162,7 @@ pub fn bind_all(bind: &Bind, addr: &BindAddr, workers: usize) -> io::Result<Vec<
             for _ in 1..workers {
                 out.push(StdListener::Tcp(bind_inet(sa, bind)?));
             }
-            Ok(out)
+            Ok(single(out))
         }
         other => {
             let l = bind_shared(bind, other)?;
@@ -101,8 +171,18 @@ pub fn bind_all(bind: &Bind, addr: &BindAddr, workers: usize) -> io::Result<Vec<
                 out.push(l.try_clone()?);
             }
             out.push(l);
-            Ok(out)
+            Ok(single(out))
         }
+    }
+}
+
+/// An address as haproxy prints it in errors.
+pub fn describe(addr: &BindAddr) -> String {
+    match addr {
+        BindAddr::Inet(sa) => format!("[{sa}]"),
+        BindAddr::Unix(p) => format!("[unix@{}]", p.display()),
+        BindAddr::Abns(n) => format!("[abns@{n}]"),
+        BindAddr::Fd(n) => format!("[fd@{n}]"),
     }
 }
 
@@ -226,8 +306,15 @@ mod tests {
     #[test]
     fn ip_addresses_get_one_socket_per_worker_on_one_port() {
         let b = bind_line();
-        let ls = bind_all(&b, &BindAddr::Inet("127.0.0.1:0".parse().unwrap()), 3).unwrap();
+        let ls = bind_all(
+            &b,
+            &BindAddr::Inet("127.0.0.1:0".parse().unwrap()),
+            3,
+            vec![],
+        )
+        .unwrap();
         assert_eq!(ls.len(), 3);
+        let ls: Vec<_> = ls.into_iter().flatten().collect();
         let port = ls[0].local_addr().unwrap().port();
         assert!(ls.iter().all(|l| l.local_addr().unwrap().port() == port));
     }
@@ -238,12 +325,34 @@ mod tests {
         let path = dir.path().join("s.sock");
         let mut b = bind_line();
         b.unix_mode = Some(0o600);
-        drop(bind_all(&b, &BindAddr::Unix(path.clone()), 1).unwrap());
+        drop(bind_all(&b, &BindAddr::Unix(path.clone()), 1, vec![]).unwrap());
         // The file is left behind, as after a crash: binding again must work.
-        let ls = bind_all(&b, &BindAddr::Unix(path.clone()), 2).unwrap();
+        let ls = bind_all(&b, &BindAddr::Unix(path.clone()), 2, vec![]).unwrap();
         assert_eq!(ls.len(), 2);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn handed_over_sockets_are_all_used_and_completed_per_worker() {
+        let b = bind_line();
+        let old = bind_all(
+            &b,
+            &BindAddr::Inet("127.0.0.1:0".parse().unwrap()),
+            1,
+            vec![],
+        )
+        .unwrap();
+        let StdListener::Tcp(l) = old.into_iter().flatten().next().unwrap() else {
+            panic!()
+        };
+        let addr = l.local_addr().unwrap();
+        let fd: OwnedFd = l.into();
+        // One socket handed over, three workers: the socket is kept, two more are bound on
+        // the same address.
+        let ls = bind_all(&b, &BindAddr::Inet(addr), 3, vec![fd]).unwrap();
+        assert_eq!(ls.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1, 1]);
+        assert!(ls.iter().flatten().all(|l| l.local_addr() == Some(addr)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! connecting to servers (`connect`) and inactivity timeouts on a stream (`idle`).
 
 pub mod connect;
+pub mod handover;
 pub mod idle;
 pub mod listener;
 pub mod stream;
