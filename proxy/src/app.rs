@@ -11,7 +11,7 @@ use crate::worker::{self, WorkerListeners};
 
 /// Runs `fulcrum` with the given command line; returns the process exit code.
 pub fn main(argv: Vec<String>) -> i32 {
-    let args = match Args::parse(argv) {
+    let args = match Args::parse(argv.clone()) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("[ALERT] {e}\n{}", crate::args::USAGE);
@@ -61,7 +61,27 @@ pub fn main(argv: Vec<String>) -> i32 {
         }
         return 0;
     }
+    if (args.master_worker || cfg.global.master_worker) && !crate::master::is_worker() {
+        return start_master(&cfg, &args, argv);
+    }
     start(cfg, &args)
+}
+
+/// Master-worker mode: the master detaches if asked, owns the pid file, runs the workers.
+fn start_master(cfg: &Config, args: &Args, argv: Vec<String>) -> i32 {
+    if (args.daemon || cfg.global.daemon) && !args.no_background && !args.debug {
+        if let Err(e) = crate::process::daemonize() {
+            eprintln!("[ALERT] cannot go to the background: {e}");
+            return 1;
+        }
+    }
+    if let Some(path) = args.pidfile.as_ref().or(cfg.global.pidfile.as_ref()) {
+        if let Err(e) = crate::process::write_pidfile(path) {
+            eprintln!("[ALERT] cannot write pid file {}: {e}", path.display());
+            return 1;
+        }
+    }
+    crate::master::run(argv)
 }
 
 /// Prints diagnostics the way the flags ask: errors always, warnings unless `-q`, `.diag`
@@ -100,14 +120,22 @@ fn start(cfg: Config, args: &Args) -> i32 {
             return 1;
         }
     };
-    let daemon = (args.daemon || cfg.global.daemon) && !args.no_background && !args.debug;
+    // A master's worker stays in the foreground and leaves the pid file to the master.
+    let worker = crate::master::is_worker();
+    let daemon =
+        (args.daemon || cfg.global.daemon) && !args.no_background && !args.debug && !worker;
     if daemon {
         if let Err(e) = crate::process::daemonize() {
             eprintln!("[ALERT] cannot go to the background: {e}");
             return 1;
         }
     }
-    if let Some(path) = args.pidfile.as_ref().or(cfg.global.pidfile.as_ref()) {
+    if let Some(path) = args
+        .pidfile
+        .as_ref()
+        .or(cfg.global.pidfile.as_ref())
+        .filter(|_| !worker)
+    {
         if let Err(e) = crate::process::write_pidfile(path) {
             eprintln!("[ALERT] cannot write pid file {}: {e}", path.display());
             return 1;
