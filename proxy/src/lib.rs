@@ -8,6 +8,7 @@
 pub mod app;
 pub mod args;
 pub mod backend;
+pub mod cli;
 pub mod config;
 pub mod frontend;
 pub mod http;
