@@ -348,7 +348,7 @@ cp "$runs" "$RESULTS_DIR/latest-runs.tsv"
     echo "- date: $started; host: $(nproc) CPUs, $(uname -sr)"
     echo "- fulcrum: \`$FULCRUM_BIN\` ($fulcrum_v)$same"
     echo "- haproxy: \`$HAPROXY_BIN\` ($haproxy_v)"
-    echo "- $ROUNDS rounds (alternating fulcrum, haproxy), ${DURATION}s per run after ${WARMUP}s warm-up;" \
+    echo "- $ROUNDS round(s) (alternating fulcrum, haproxy), ${DURATION}s per run after ${WARMUP}s warm-up;" \
         "wrk -t$WRK_THREADS, -c$CONNECTIONS (http-*) / -c$CONNECTIONS_1M (tcp-1m)"
     echo "- CPUs: wrk + upstreams on $LOAD_CPUS; proxy on $(proxy_cpus 1) at nbthread 1, on $(proxy_cpus 2) at nbthread 2"
     echo "- values are medians over the rounds; CPU µs/req = proxy utime+stime / requests;" \
