@@ -30,17 +30,19 @@ def main(path):
     for r in runs:
         groups.setdefault((r["scenario"], r["nbthread"], r["proxy"]), []).append(r)
 
-    print("| scenario | nbthread | proxy | req/s | p99 ms | CPU µs/req | proxy CPU % | req/s vs haproxy | ok runs |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | nbthread | proxy | req/s | spread | p99 ms | CPU µs/req | proxy CPU % | req/s vs haproxy | ok runs |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for (scenario, nbt, proxy), rows in groups.items():
         ok = [r for r in rows if r["status"] == "ok"]
         rps = median(ok, "rps")
         ref = [r for r in groups.get((scenario, nbt, "haproxy"), []) if r["status"] == "ok"]
         ref_rps = median(ref, "rps")
+        vals = [float(r["rps"]) for r in ok]
+        spread = f"±{50 * (max(vals) - min(vals)) / rps:.0f}%" if len(vals) > 1 and rps else "n/a"
         ratio = f"{rps / ref_rps:.2f}×" if rps is not None and ref_rps else "n/a"
         print(
-            f"| {scenario} | {nbt} | {proxy} | {fmt(rps, ',.0f')} | {fmt(median(ok, 'p99_ms'), '.2f')}"
+            f"| {scenario} | {nbt} | {proxy} | {fmt(rps, ',.0f')} | {spread} | {fmt(median(ok, 'p99_ms'), '.2f')}"
             f" | {fmt(median(ok, 'cpu_us_per_req'), '.1f')} | {fmt(median(ok, 'proxy_cpu_pct'), '.0f')}"
             f" | {ratio} | {len(ok)}/{len(rows)} |"
         )
