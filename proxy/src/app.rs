@@ -120,6 +120,12 @@ fn start(cfg: Config, args: &Args) -> i32 {
             return 1;
         }
     };
+    if let Err(errors) = crate::cli::start(&cfg.global.stats_sockets, cfg.global.stats_timeout) {
+        for e in errors {
+            eprintln!("[ALERT] {e}");
+        }
+        return 1;
+    }
     // A master's worker stays in the foreground and leaves the pid file to the master.
     let worker = crate::master::is_worker();
     let daemon =
