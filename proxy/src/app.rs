@@ -120,12 +120,15 @@ fn start(cfg: Config, args: &Args) -> i32 {
             return 1;
         }
     };
-    if let Err(errors) = crate::cli::start(&cfg.global.stats_sockets, cfg.global.stats_timeout) {
-        for e in errors {
-            eprintln!("[ALERT] {e}");
+    let cli = match crate::cli::bind(&cfg.global.stats_sockets, cfg.global.stats_timeout) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("[ALERT] {e}");
+            }
+            return 1;
         }
-        return 1;
-    }
+    };
     // A master's worker stays in the foreground and leaves the pid file to the master.
     let worker = crate::master::is_worker();
     let daemon =
@@ -146,6 +149,10 @@ fn start(cfg: Config, args: &Args) -> i32 {
             eprintln!("[ALERT] cannot write pid file {}: {e}", path.display());
             return 1;
         }
+    }
+    if let Err(e) = cli.serve() {
+        eprintln!("[ALERT] cannot start the stats socket thread: {e}");
+        return 1;
     }
     if let Err(e) = crate::net::handover::serve(bound.handover_fds()) {
         eprintln!("[WARNING] reloads will bind new sockets: cannot offer ours: {e}");

@@ -66,9 +66,16 @@ pub fn answer(cmd: &str, level: &mut CliLevel, interactive: &mut bool) -> Option
     Some(out)
 }
 
-/// Binds every `stats socket` and serves them on a thread of their own (the control path
-/// never runs on a worker).
-pub fn start(sockets: &[StatsSocket], timeout: Option<Duration>) -> Result<(), Vec<String>> {
+/// The bound stats sockets, not served yet (binding happens before daemon mode forks; the
+/// serving thread starts after).
+#[derive(Debug)]
+pub struct CliSockets {
+    bound: Vec<(crate::net::listener::StdListener, CliLevel)>,
+    timeout: Duration,
+}
+
+/// Binds every `stats socket`, reporting every failure.
+pub fn bind(sockets: &[StatsSocket], timeout: Option<Duration>) -> Result<CliSockets, Vec<String>> {
     let mut bound = Vec::new();
     let mut errors = Vec::new();
     for s in sockets {
@@ -100,33 +107,42 @@ pub fn start(sockets: &[StatsSocket], timeout: Option<Duration>) -> Result<(), V
     if !errors.is_empty() {
         return Err(errors);
     }
-    if bound.is_empty() {
-        return Ok(());
+    Ok(CliSockets {
+        bound,
+        timeout: timeout.unwrap_or(Duration::from_secs(10)),
+    })
+}
+
+impl CliSockets {
+    /// Serves the sockets on a thread of their own (the control path never runs on a worker).
+    pub fn serve(self) -> io::Result<()> {
+        let CliSockets { bound, timeout } = self;
+        if bound.is_empty() {
+            return Ok(());
+        }
+        std::thread::Builder::new()
+            .name("fulcrum-cli".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&rt, async move {
+                    let mut tasks = Vec::new();
+                    for (l, level) in bound {
+                        let Ok(l) = l.into_tokio() else { continue };
+                        tasks.push(tokio::task::spawn_local(serve(l, level, timeout)));
+                    }
+                    for t in tasks {
+                        let _ = t.await;
+                    }
+                });
+            })?;
+        Ok(())
     }
-    let timeout = timeout.unwrap_or(Duration::from_secs(10));
-    std::thread::Builder::new()
-        .name("fulcrum-cli".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, async move {
-                let mut tasks = Vec::new();
-                for (l, level) in bound {
-                    let Ok(l) = l.into_tokio() else { continue };
-                    tasks.push(tokio::task::spawn_local(serve(l, level, timeout)));
-                }
-                for t in tasks {
-                    let _ = t.await;
-                }
-            });
-        })
-        .map_err(|e| vec![format!("cannot start the stats socket thread: {e}")])?;
-    Ok(())
 }
 
 async fn serve(l: Listener, level: CliLevel, timeout: Duration) {
