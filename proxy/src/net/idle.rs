@@ -183,7 +183,7 @@ mod tests {
         let mut idle = Idle::new(a, None);
         let reader = tokio::spawn(async move {
             let mut buf = [0u8; 8];
-            idle.read(&mut buf).await.map(|n| n)
+            idle.read(&mut buf).await
         });
         tokio::time::sleep(Duration::from_secs(3600)).await;
         b.write_all(b"late").await.unwrap();
