@@ -11,6 +11,7 @@ pub mod backend;
 pub mod config;
 pub mod frontend;
 pub mod http;
+pub mod log;
 pub mod net;
 pub mod process;
 pub mod runtime;
