@@ -3,7 +3,7 @@
 //! %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r`.
 
 use super::fields::LogFields;
-use super::line::{finish, push_escaped, push_i64, push_ip, push_port, EscapeMap};
+use super::line::{finish, line_limit, push_escaped, push_i64, push_ip, push_port, EscapeMap};
 use super::tcplog::{push_bytes, push_counters, push_names};
 use super::time::write_date_log;
 
@@ -11,7 +11,7 @@ use super::time::write_date_log;
 /// request line for `%r`.
 pub const REQURI_LEN: usize = 1024;
 
-fn push_captures(out: &mut Vec<u8>, caps: &[Option<&[u8]>]) {
+fn push_captures(out: &mut Vec<u8>, caps: &[Option<&[u8]>], limit: usize) {
     // No captures configured: `%hr`/`%hs` print nothing and the separator
     // before them collapses, so the caller sees a single space.
     if caps.is_empty() {
@@ -23,7 +23,7 @@ fn push_captures(out: &mut Vec<u8>, caps: &[Option<&[u8]>]) {
             out.push(b'|');
         }
         if let Some(v) = c {
-            push_escaped(out, v, EscapeMap::Header);
+            push_escaped(out, v, EscapeMap::Header, limit);
         }
     }
     out.push(b'}');
@@ -64,11 +64,17 @@ pub fn write_httplog(out: &mut Vec<u8>, f: &LogFields<'_>, max_len: usize) {
     out.extend_from_slice(&f.cookie_state);
     out.push(b' ');
     push_counters(out, f);
-    push_captures(out, f.request_captures);
-    push_captures(out, f.response_captures);
+    let limit = line_limit(start, max_len);
+    push_captures(out, f.request_captures, limit);
+    push_captures(out, f.response_captures, limit);
     out.extend_from_slice(b" \"");
     match f.request_line {
-        Some(r) => push_escaped(out, &r[..r.len().min(REQURI_LEN - 1)], EscapeMap::Url),
+        Some(r) => push_escaped(
+            out,
+            &r[..r.len().min(REQURI_LEN - 1)],
+            EscapeMap::Url,
+            limit,
+        ),
         None => out.extend_from_slice(b"<BADREQ>"),
     }
     out.push(b'"');
@@ -302,5 +308,70 @@ mod tests {
             assert!(l.contains("[25/Nov/2026:04:17:11.750]"), "{l}");
         }
         assert!(l.contains(" -1/-1/-1/-1/+5 -1 +0 SRV=a - --NI "), "{l}");
+    }
+}
+
+#[cfg(test)]
+mod boundary_tests {
+    use super::*;
+    use crate::log::fields::LogAddr;
+    use crate::log::time::tests::local_is_utc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// Twelve lines captured from haproxy 2.6.12 (TZ=UTC, `option httplog`,
+    /// `option accept-invalid-http-request`, `log 127.0.0.1:5609 format raw
+    /// local0`, python UDP listener writing the raw datagrams to the
+    /// fixture): request lines `GET /` + k×`a` + 20×`"` + ` HTTP/1.1` for
+    /// k = 900..=911 sent from a python socket. They show where the 1024-byte
+    /// line buffer cuts a `#22` escape (an escape needs 4 free bytes) and
+    /// that the closing quote is still added after a cut escape.
+    #[test]
+    fn httplog_escape_cut_at_line_end_matches_haproxy() {
+        const CAPTURED: &str = include_str!("testdata/httplog_uri_boundary.txt");
+        // (k, client port, ms, Tr, Ta) of each captured request, at
+        // 2026-11-25T04:28:54Z.
+        let reqs: [(usize, u16, u32, i64, i64); 12] = [
+            (900, 38190, 550, 1, 1),
+            (901, 38196, 552, 0, 0),
+            (902, 38200, 553, 0, 0),
+            (903, 38202, 554, 0, 0),
+            (904, 38214, 555, 0, 0),
+            (905, 38230, 557, 0, 0),
+            (906, 38240, 558, 0, 0),
+            (907, 38242, 559, 0, 0),
+            (908, 38248, 560, 1, 1),
+            (909, 38260, 561, 0, 0),
+            (910, 38270, 562, 0, 0),
+            (911, 38282, 563, 0, 0),
+        ];
+        if !local_is_utc(1_795_580_934) {
+            return;
+        }
+        let lines: Vec<&str> = CAPTURED.lines().collect();
+        assert_eq!(lines.len(), reqs.len());
+        for ((k, port, ms, tr, ta), want) in reqs.into_iter().zip(lines) {
+            let mut f = LogFields::new(UNIX_EPOCH + Duration::new(1_795_580_934, ms * 1_000_000));
+            f.client = LogAddr::Inet(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+            f.t_idle = 0;
+            f.frontend_name = "fb";
+            f.backend_name = "bhttp";
+            f.server_name = Some("s1");
+            (
+                f.t_request,
+                f.t_queue,
+                f.t_connect,
+                f.t_response,
+                f.t_active,
+            ) = (0, 0, 0, tr, ta);
+            f.status = 200;
+            f.bytes_read = 120;
+            f.actconn = 1;
+            f.feconn = 1;
+            let req = format!("GET /{}{} HTTP/1.1", "a".repeat(k), "\"".repeat(20));
+            f.request_line = Some(req.as_bytes());
+            let mut v = Vec::new();
+            write_httplog(&mut v, &f, 1024);
+            assert_eq!(String::from_utf8(v).unwrap(), want, "k={k}");
+        }
     }
 }

@@ -65,25 +65,41 @@ fn must_escape(map: EscapeMap, b: u8) -> bool {
     }
 }
 
-/// Appends `s` escaped with `#XX`. Stops at the first NUL because haproxy
-/// handles these values as C strings.
-pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &[u8], map: EscapeMap) {
+/// Appends `s` escaped with `#XX`, never letting `out` grow past `limit`
+/// bytes. Mirrors haproxy's `encode_string()`: stops at the first NUL (C
+/// string), a plain byte needs 1 free byte, and an escape needs 4 (its
+/// `start + 3 >= stop` test), otherwise encoding stops there while the rest
+/// of the line (closing quote, brace) may still fit.
+pub(crate) fn push_escaped(out: &mut Vec<u8>, s: &[u8], map: EscapeMap, limit: usize) {
     for &b in s {
         if b == 0 {
             break;
         }
+        let avail = limit.saturating_sub(out.len());
         if must_escape(map, b) {
+            if avail <= 3 {
+                break;
+            }
             out.extend_from_slice(&[b'#', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         } else {
+            if avail == 0 {
+                break;
+            }
             out.push(b);
         }
     }
 }
 
+/// The end offset a line started at `start` may reach: haproxy's line
+/// buffer is `max_len` bytes including the terminating NUL.
+pub(crate) fn line_limit(start: usize, max_len: usize) -> usize {
+    start + max_len.saturating_sub(1)
+}
+
 /// Cuts a finished line to what haproxy's line buffer holds: at most
 /// `max_len - 1` bytes (the buffer is `max_syslog_len` including the NUL).
 pub(crate) fn finish(out: &mut Vec<u8>, start: usize, max_len: usize) {
-    let limit = start + max_len.saturating_sub(1);
+    let limit = line_limit(start, max_len);
     if out.len() > limit {
         out.truncate(limit);
     }
@@ -96,14 +112,24 @@ mod tests {
     #[test]
     fn log_line_escape_maps() {
         let mut v = Vec::new();
-        push_escaped(&mut v, b"h\"x|{y}#\xe9", EscapeMap::Header);
+        push_escaped(&mut v, b"h\"x|{y}#\xe9", EscapeMap::Header, 100);
         assert_eq!(v, b"h#22x#7C#7By#7D#23#E9");
         v.clear();
-        push_escaped(&mut v, b"/a\"b{c}|d%20\xe9\x7f\x01", EscapeMap::Url);
+        push_escaped(&mut v, b"/a\"b{c}|d%20\xe9\x7f\x01", EscapeMap::Url, 100);
         assert_eq!(v, b"/a#22b{c}|d%20#E9#7F#01");
         v.clear();
-        push_escaped(&mut v, b"ab\0cd", EscapeMap::Url);
+        push_escaped(&mut v, b"ab\0cd", EscapeMap::Url, 100);
         assert_eq!(v, b"ab");
+        // Bounded: plain bytes fill up to the limit, an escape needs 4.
+        v.clear();
+        push_escaped(&mut v, b"abcdef", EscapeMap::Url, 4);
+        assert_eq!(v, b"abcd");
+        v.clear();
+        push_escaped(&mut v, b"a\"b", EscapeMap::Url, 4);
+        assert_eq!(v, b"a");
+        v.clear();
+        push_escaped(&mut v, b"a\"b", EscapeMap::Url, 5);
+        assert_eq!(v, b"a#22b");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! - [`fields`], [`tcplog`], [`httplog`], [`connect`]: the traffic log lines.
 //! - [`sink`]: the non-blocking sender ([`Logger`]).
 
+#![warn(missing_docs)]
+
 pub mod connect;
 pub mod fields;
 pub mod format;

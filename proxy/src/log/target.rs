@@ -391,7 +391,7 @@ fn parse_sample(spec: &str) -> Result<Sample, String> {
     while !rest.is_empty() {
         // One range ends at the next ',' (haproxy's get_logsrv_smp_range).
         let end = rest.find(',').unwrap_or(rest.len());
-        let part = rest[..end].as_bytes();
+        let part = &rest.as_bytes()[..end];
         let wrong = || format!("wrong sample range '{rest}'");
         let (low, n) = read_uint(part);
         if low == 0 || (n != part.len() && part[n] != b'-') {
