@@ -150,7 +150,10 @@ impl<'a> LogFields<'a> {
     pub fn request_date(&self) -> SystemTime {
         if self.t_idle >= 0 {
             let ms = self.t_idle.saturating_add(self.t_handshake).max(0);
-            self.accept_date + std::time::Duration::from_millis(ms as u64)
+            // checked_add: absurd timers must not panic on overflow.
+            self.accept_date
+                .checked_add(std::time::Duration::from_millis(ms.unsigned_abs()))
+                .unwrap_or(self.accept_date)
         } else {
             self.accept_date
         }

@@ -22,8 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::connect::write_connect_line;
+use super::fields::{LogAddr, LogFields};
 use super::format::{frame, resolve_format, SyslogMeta, Transport};
+use super::httplog::write_httplog;
 use super::target::{Facility, Level, LogAddress, LogFormat, LogTarget, Sample, DEFAULT_MAX_LEN};
+use super::tcplog::write_tcplog;
 
 /// Bytes an fd writer may hold before new lines are dropped. Large enough
 /// to absorb bursts while a terminal or pipe reader is slow.
@@ -57,6 +61,11 @@ pub struct LoggerSettings {
     pub hostname: Option<String>,
     /// Process id written in headers.
     pub pid: u32,
+    /// Floor for [`Logger::max_line_len`]: haproxy builds every traffic
+    /// line in one buffer sized by the largest `len` of the whole
+    /// configuration, so set this to [`max_syslog_len`] over all targets
+    /// (global and every proxy). Default 1024.
+    pub line_len: usize,
 }
 
 impl Default for LoggerSettings {
@@ -65,6 +74,7 @@ impl Default for LoggerSettings {
             tag: "haproxy".to_string(),
             hostname: None,
             pid: std::process::id(),
+            line_len: DEFAULT_MAX_LEN,
         }
     }
 }
@@ -118,9 +128,12 @@ impl SampleState {
         let pos = self.curr_idx.saturating_add(1);
         let in_range = pos >= rg.low && pos <= rg.high;
         if in_range {
-            let sz = rg.high - rg.low + 1;
-            let i = &mut self.rg_idx[self.curr_rg];
-            *i = (*i + 1) % sz;
+            // Saturating: Sample is public, so ranges may not be validated.
+            let sz = rg.high.saturating_sub(rg.low).saturating_add(1);
+            let Some(i) = self.rg_idx.get_mut(self.curr_rg) else {
+                return true;
+            };
+            *i = i.saturating_add(1) % sz;
             if *i == 0 {
                 self.curr_rg = (self.curr_rg + 1) % self.sample.ranges.len();
             }
@@ -175,6 +188,8 @@ thread_local! {
     /// Reused framing buffer: one per thread, so no locking and no
     /// allocation once it has grown to the largest line.
     static FRAME_BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(DEFAULT_MAX_LEN + 128));
+    /// Reused buffer for building traffic lines before framing.
+    static LINE_BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(DEFAULT_MAX_LEN));
 }
 
 impl Logger {
@@ -218,7 +233,7 @@ impl Logger {
                 senders,
                 hostname: settings.hostname.clone(),
                 pid: settings.pid,
-                max_len: max_syslog_len(targets),
+                max_len: max_syslog_len(targets).max(settings.line_len),
                 counters: Counters::default(),
             }),
             tag: Arc::from(settings.tag.as_str()),
@@ -324,6 +339,57 @@ impl Logger {
                 };
                 self.account(res);
             }
+        });
+    }
+
+    /// Builds a line with `build` into the thread-local line buffer and
+    /// sends it at `level`; skipped entirely when there is no target.
+    fn send_built(&self, level: Level, build: impl FnOnce(&mut Vec<u8>)) {
+        if self.is_empty() {
+            return;
+        }
+        LINE_BUF.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut b) => {
+                b.clear();
+                build(&mut b);
+                self.log(level, &b);
+            }
+            Err(_) => {
+                let mut b = Vec::new();
+                build(&mut b);
+                self.log(level, &b);
+            }
+        });
+    }
+
+    /// Builds the `option tcplog` line for `f` (cut at
+    /// [`Logger::max_line_len`]) and sends it at `level` (haproxy uses
+    /// `info`, or `err` for errors with `option log-separate-errors`).
+    pub fn send_tcplog(&self, level: Level, f: &LogFields<'_>) {
+        let max = self.max_line_len();
+        self.send_built(level, |b| write_tcplog(b, f, max));
+    }
+
+    /// Builds the `option httplog` line for `f` and sends it at `level`.
+    pub fn send_httplog(&self, level: Level, f: &LogFields<'_>) {
+        let max = self.max_line_len();
+        self.send_built(level, |b| write_httplog(b, f, max));
+    }
+
+    /// Sends the default accept-time line (`Connect from ... (fe/TCP)`) at
+    /// `info`, as haproxy does for frontends without a log format.
+    pub fn send_connect(
+        &self,
+        client: &LogAddr,
+        frontend_addr: &LogAddr,
+        frontend_name: &str,
+        http: bool,
+    ) {
+        if matches!(client, LogAddr::None) {
+            return;
+        }
+        self.send_built(Level::Info, |b| {
+            write_connect_line(b, client, frontend_addr, frontend_name, http)
         });
     }
 
@@ -492,6 +558,7 @@ mod tests {
             tag: "haproxy".into(),
             hostname: None,
             pid: 4242,
+            line_len: 1024,
         }
     }
 
@@ -685,6 +752,42 @@ mod tests {
         lg.log(Level::Info, b"nowhere");
         assert_eq!(lg.stats(), LogStats::default());
         assert!(lg.flush(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn sink_send_traffic_lines() {
+        let srv = udp_server();
+        let port = srv.local_addr().unwrap().port();
+        let t = target(&format!("127.0.0.1:{port} format raw local0"));
+        let st = LoggerSettings {
+            line_len: 2048,
+            ..settings()
+        };
+        let lg = Logger::new(&[t], &st).unwrap();
+        assert_eq!(lg.max_line_len(), 2048);
+        let c = LogAddr::Inet("127.0.0.1:39218".parse().unwrap());
+        let fa = LogAddr::Inet("127.0.0.1:5803".parse().unwrap());
+        lg.send_connect(&c, &fa, "fdef", false);
+        assert_eq!(
+            recv(&srv),
+            b"Connect from 127.0.0.1:39218 to 127.0.0.1:5803 (fdef/TCP)\n"
+        );
+        let mut f = LogFields::new(SystemTime::now());
+        f.client = c;
+        f.frontend_name = "fe";
+        f.backend_name = "be";
+        f.server_name = Some("s1");
+        lg.send_tcplog(Level::Info, &f);
+        let s = String::from_utf8(recv(&srv)).unwrap();
+        assert!(s.starts_with("127.0.0.1:39218 ["), "{s}");
+        assert!(
+            s.ends_with("] fe be/s1 -1/-1/-1 0 -- 0/0/0/0/0 0/0\n"),
+            "{s}"
+        );
+        f.request_line = Some(b"GET / HTTP/1.1");
+        lg.send_httplog(Level::Info, &f);
+        let s = String::from_utf8(recv(&srv)).unwrap();
+        assert!(s.ends_with(" \"GET / HTTP/1.1\"\n"), "{s}");
     }
 
     #[test]
