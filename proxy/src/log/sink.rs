@@ -144,8 +144,8 @@ impl SampleState {
 }
 
 enum Out {
-    Udp(UdpSocket, SocketAddr),
-    Unix(UnixDatagram, PathBuf),
+    Udp(Arc<UdpSocket>, SocketAddr),
+    Unix(Arc<UnixDatagram>, PathBuf),
     Fd(Arc<FdWriter>),
 }
 
@@ -201,21 +201,8 @@ impl Logger {
         let mut senders = Vec::with_capacity(targets.len());
         for t in targets {
             let out = match &t.address {
-                LogAddress::Udp(addr) => {
-                    let bind: SocketAddr = if addr.is_ipv4() {
-                        (Ipv4Addr::UNSPECIFIED, 0).into()
-                    } else {
-                        (Ipv6Addr::UNSPECIFIED, 0).into()
-                    };
-                    let s = UdpSocket::bind(bind)?;
-                    s.set_nonblocking(true)?;
-                    Out::Udp(s, *addr)
-                }
-                LogAddress::Unix(path) => {
-                    let s = UnixDatagram::unbound()?;
-                    s.set_nonblocking(true)?;
-                    Out::Unix(s, path.clone())
-                }
+                LogAddress::Udp(addr) => Out::Udp(shared_udp(addr.is_ipv4())?, *addr),
+                LogAddress::Unix(path) => Out::Unix(shared_unix()?, path.clone()),
                 LogAddress::Fd(fd) => Out::Fd(fd_writer(*fd)?),
             };
             senders.push(Sender {
@@ -514,6 +501,44 @@ fn write_all_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// One unconnected non-blocking UDP socket per address family for the whole
+/// process (haproxy keeps one per thread and family): `sendto()` on a
+/// shared socket is thread-safe, and this keeps the fd count flat however
+/// many proxies copy the global targets.
+fn shared_udp(v4: bool) -> io::Result<Arc<UdpSocket>> {
+    static V4: Mutex<Option<Arc<UdpSocket>>> = Mutex::new(None);
+    static V6: Mutex<Option<Arc<UdpSocket>>> = Mutex::new(None);
+    let slot = if v4 { &V4 } else { &V6 };
+    let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = slot.as_ref() {
+        return Ok(Arc::clone(s));
+    }
+    let bind: SocketAddr = if v4 {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let s = UdpSocket::bind(bind)?;
+    s.set_nonblocking(true)?;
+    let s = Arc::new(s);
+    *slot = Some(Arc::clone(&s));
+    Ok(s)
+}
+
+/// Same for unix datagram targets (`/dev/log`).
+fn shared_unix() -> io::Result<Arc<UnixDatagram>> {
+    static SOCK: Mutex<Option<Arc<UnixDatagram>>> = Mutex::new(None);
+    let mut slot = SOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = slot.as_ref() {
+        return Ok(Arc::clone(s));
+    }
+    let s = UnixDatagram::unbound()?;
+    s.set_nonblocking(true)?;
+    let s = Arc::new(s);
+    *slot = Some(Arc::clone(&s));
+    Ok(s)
+}
+
 /// One writer thread per fd for the whole process, shared by all loggers,
 /// so lines from different proxies never interleave mid-line.
 fn fd_writer(fd: i32) -> io::Result<Arc<FdWriter>> {
@@ -707,15 +732,21 @@ mod tests {
         let srv = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = srv.local_addr().unwrap().port();
         let t = target(&format!("127.0.0.1:{port} len 65535 format raw local0"));
-        let lg = Logger::new(&[t], &settings()).unwrap();
+        let lg = Logger::new(&[t.clone()], &settings()).unwrap();
+        // Loggers share the process-wide socket of the family.
+        let lg2 = Logger::new(&[t], &settings()).unwrap();
+        match (&lg.shared.senders[0].out, &lg2.shared.senders[0].out) {
+            (Out::Udp(a, _), Out::Udp(b, _)) => assert!(Arc::ptr_eq(a, b)),
+            _ => panic!("udp expected"),
+        }
         let msg = vec![b'x'; 60000];
         let start = Instant::now();
-        for _ in 0..200 {
+        for _ in 0..50 {
             lg.log(Level::Info, &msg);
         }
         assert!(start.elapsed() < Duration::from_secs(5));
         let st = lg.stats();
-        assert_eq!(st.sent + st.dropped + st.errors, 200);
+        assert_eq!(st.sent + st.dropped + st.errors, 50);
     }
 
     #[test]
