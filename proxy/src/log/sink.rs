@@ -732,7 +732,7 @@ mod tests {
         let srv = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = srv.local_addr().unwrap().port();
         let t = target(&format!("127.0.0.1:{port} len 65535 format raw local0"));
-        let lg = Logger::new(&[t.clone()], &settings()).unwrap();
+        let lg = Logger::new(std::slice::from_ref(&t), &settings()).unwrap();
         // Loggers share the process-wide socket of the family.
         let lg2 = Logger::new(&[t], &settings()).unwrap();
         match (&lg.shared.senders[0].out, &lg2.shared.senders[0].out) {
