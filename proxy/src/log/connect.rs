@@ -7,14 +7,16 @@ use super::line::{push_ip, push_port};
 
 /// Appends `Connect from IP:PORT to IP:PORT (FRONTEND/MODE)` (or, for a unix
 /// socket client, `Connect to unix:ID (FRONTEND/MODE)`) to `out`, MODE being
-/// `HTTP` or `TCP`. Nothing is appended when the client address is unknown,
-/// as haproxy logs nothing then. haproxy sends it at level `info`.
+/// `HTTP` or `TCP`. When the client address is unknown haproxy writes
+/// `Connect from unknown source to listener ID (FRONTEND/MODE)`, with
+/// `listener_id` the listener's numeric id. haproxy sends it at `info`.
 pub fn write_connect_line(
     out: &mut Vec<u8>,
     client: &LogAddr,
     frontend_addr: &LogAddr,
     frontend_name: &str,
     http: bool,
+    listener_id: u32,
 ) {
     let mode: &[u8] = if http { b"HTTP" } else { b"TCP" };
     match client {
@@ -37,7 +39,10 @@ pub fn write_connect_line(
             out.extend_from_slice(b"Connect to unix:");
             let _ = std::io::Write::write_fmt(out, format_args!("{listener_id}"));
         }
-        LogAddr::None => return,
+        LogAddr::None => {
+            out.extend_from_slice(b"Connect from unknown source to listener ");
+            let _ = std::io::Write::write_fmt(out, format_args!("{listener_id}"));
+        }
     }
     out.extend_from_slice(b" (");
     out.extend_from_slice(frontend_name.as_bytes());
@@ -59,7 +64,7 @@ mod tests {
         let c = LogAddr::Inet("127.0.0.1:39218".parse().unwrap());
         let f = LogAddr::Inet("127.0.0.1:5803".parse().unwrap());
         let mut v = Vec::new();
-        write_connect_line(&mut v, &c, &f, "fdef", false);
+        write_connect_line(&mut v, &c, &f, "fdef", false, 1);
         assert_eq!(
             v,
             b"Connect from 127.0.0.1:39218 to 127.0.0.1:5803 (fdef/TCP)"
@@ -67,7 +72,7 @@ mod tests {
         v.clear();
         let c = LogAddr::Inet("127.0.0.1:51336".parse().unwrap());
         let f = LogAddr::Inet("127.0.0.1:5804".parse().unwrap());
-        write_connect_line(&mut v, &c, &f, "fdefh", true);
+        write_connect_line(&mut v, &c, &f, "fdefh", true, 1);
         assert_eq!(
             v,
             b"Connect from 127.0.0.1:51336 to 127.0.0.1:5804 (fdefh/HTTP)"
@@ -84,14 +89,15 @@ mod tests {
             &LogAddr::None,
             "fe",
             false,
+            9,
         );
         assert_eq!(v, b"Connect to unix:4 (fe/TCP)");
         v.clear();
         let c = LogAddr::Inet("[::1]:5".parse().unwrap());
-        write_connect_line(&mut v, &c, &LogAddr::None, "fe", true);
+        write_connect_line(&mut v, &c, &LogAddr::None, "fe", true, 9);
         assert_eq!(v, b"Connect from ::1:5 to undetermined address:0 (fe/HTTP)");
         v.clear();
-        write_connect_line(&mut v, &LogAddr::None, &LogAddr::None, "fe", true);
-        assert!(v.is_empty());
+        write_connect_line(&mut v, &LogAddr::None, &LogAddr::None, "fe", true, 9);
+        assert_eq!(v, b"Connect from unknown source to listener 9 (fe/HTTP)");
     }
 }

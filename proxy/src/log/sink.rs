@@ -365,18 +365,17 @@ impl Logger {
 
     /// Sends the default accept-time line (`Connect from ... (fe/TCP)`) at
     /// `info`, as haproxy does for frontends without a log format.
+    /// `listener_id` is only printed when the client address is unknown.
     pub fn send_connect(
         &self,
         client: &LogAddr,
         frontend_addr: &LogAddr,
         frontend_name: &str,
         http: bool,
+        listener_id: u32,
     ) {
-        if matches!(client, LogAddr::None) {
-            return;
-        }
         self.send_built(Level::Info, |b| {
-            write_connect_line(b, client, frontend_addr, frontend_name, http)
+            write_connect_line(b, client, frontend_addr, frontend_name, http, listener_id)
         });
     }
 
@@ -798,7 +797,7 @@ mod tests {
         assert_eq!(lg.max_line_len(), 2048);
         let c = LogAddr::Inet("127.0.0.1:39218".parse().unwrap());
         let fa = LogAddr::Inet("127.0.0.1:5803".parse().unwrap());
-        lg.send_connect(&c, &fa, "fdef", false);
+        lg.send_connect(&c, &fa, "fdef", false, 1);
         assert_eq!(
             recv(&srv),
             b"Connect from 127.0.0.1:39218 to 127.0.0.1:5803 (fdef/TCP)\n"
