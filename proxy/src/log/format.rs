@@ -88,7 +88,12 @@ pub fn write_header(
             if format == LogFormat::Rfc3164 {
                 // The hostname is mandatory in rfc3164; haproxy fills in
                 // "localhost" when none is configured.
-                out.extend_from_slice(meta.hostname.unwrap_or("localhost").as_bytes());
+                out.extend_from_slice(
+                    meta.hostname
+                        .filter(|h| !h.is_empty())
+                        .unwrap_or("localhost")
+                        .as_bytes(),
+                );
                 out.push(b' ');
             }
             if !meta.tag.is_empty() {

@@ -1,7 +1,7 @@
 //! Logging, compatible with haproxy 2.6 on the wire.
 //!
 //! - [`target`]: parsing of `log`, `no log`, `log-tag`, `log-send-hostname`.
-//! - [`format`]: syslog framing of one message per target format.
+//! - [`format`](mod@format): syslog framing of one message per target format.
 //! - [`fields`], [`tcplog`], [`httplog`], [`connect`]: the traffic log lines.
 //! - [`sink`]: the non-blocking sender ([`Logger`]).
 

@@ -192,6 +192,24 @@ thread_local! {
     static LINE_BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(DEFAULT_MAX_LEN));
 }
 
+/// Runs `f` with the thread-local buffer `key`, or with a fresh one when
+/// that is impossible (re-entrant use, or a call made while the thread's
+/// locals are being destroyed), so logging never panics.
+fn with_buf(key: &'static std::thread::LocalKey<RefCell<Vec<u8>>>, f: impl FnOnce(&mut Vec<u8>)) {
+    let mut f = Some(f);
+    let _ = key.try_with(|cell| {
+        if let Ok(mut b) = cell.try_borrow_mut() {
+            if let Some(f) = f.take() {
+                f(&mut b);
+            }
+        }
+    });
+    // Still here with `f` unused: fall back to a temporary buffer.
+    if let Some(f) = f.take() {
+        f(&mut Vec::new());
+    }
+}
+
 impl Logger {
     /// Opens sockets and fd writers for `targets`. Fails only if a socket
     /// cannot be created; unreachable destinations are counted as errors at
@@ -284,18 +302,7 @@ impl Logger {
             structured_data,
         };
         let now = SystemTime::now();
-        FRAME_BUF.with(|cell| {
-            // A re-entrant call (impossible today) would find the buffer
-            // borrowed; use a temporary one instead of panicking.
-            let mut tmp;
-            let mut guard = cell.try_borrow_mut();
-            let buf: &mut Vec<u8> = match guard.as_mut() {
-                Ok(b) => b,
-                Err(_) => {
-                    tmp = Vec::new();
-                    &mut tmp
-                }
-            };
+        with_buf(&FRAME_BUF, |buf| {
             for s in &sh.senders {
                 if level > s.level {
                     continue;
@@ -335,17 +342,10 @@ impl Logger {
         if self.is_empty() {
             return;
         }
-        LINE_BUF.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut b) => {
-                b.clear();
-                build(&mut b);
-                self.log(level, &b);
-            }
-            Err(_) => {
-                let mut b = Vec::new();
-                build(&mut b);
-                self.log(level, &b);
-            }
+        with_buf(&LINE_BUF, |b| {
+            b.clear();
+            build(b);
+            self.log(level, b);
         });
     }
 
