@@ -905,6 +905,70 @@ mod tests {
         assert!(!system_hostname().is_empty());
     }
 
+    /// Every combination of awkward tokens (multi-byte characters, stray
+    /// separators, numbers out of range) must yield Ok or Err, never panic.
+    /// The address position only gets strings that are refused or parsed
+    /// before any resolver lookup, so the test never waits on DNS.
+    #[test]
+    fn log_target_never_panics() {
+        let addrs = [
+            "",
+            ":",
+            "::",
+            "[",
+            "]",
+            "[::1",
+            "[::é]:1",
+            "1.2.3.4:é",
+            "1.2.3.4:-",
+            "fd@é",
+            "fd@99999999999",
+            "unix@",
+            "ring@",
+            "udp4@",
+            "udp6@[",
+            "/",
+            "*:0",
+            "[::1]:é",
+            "1.2.3.4:99999",
+            "1.2.3.4:+1",
+            "udp4@::1",
+        ];
+        let toks = [
+            "",
+            "é",
+            ":",
+            "len",
+            "é80",
+            "80",
+            "format",
+            "raw",
+            "sample",
+            "1-é:2",
+            "é,1:2",
+            ",",
+            "-1",
+            "4294967296:4294967297",
+            "1-4294967296:5",
+            "1-2,2-3:9",
+            "local0",
+            "debug",
+            "emerg",
+            "65535",
+        ];
+        for a in addrs {
+            for b in toks {
+                for c in toks {
+                    for d in ["", "local0", "é"] {
+                        let args = [a, b, c, d, "x"];
+                        let _ = parse_log_args(&args);
+                        let _ = parse_global_log_args(&args[..4]);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn log_target_names_roundtrip() {
         for (n, f) in FACILITIES {
