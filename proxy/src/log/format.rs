@@ -424,3 +424,81 @@ mod tests {
         assert_eq!(v, b"\n");
     }
 }
+
+#[cfg(test)]
+mod tz_tests {
+    use super::*;
+    use crate::log::fields::{LogAddr, LogFields};
+    use crate::log::tcplog::write_tcplog;
+    use crate::log::time::local_tm;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// Captured from haproxy 2.6.12 started as `TZ=Asia/Kolkata haproxy -f
+    /// h5.cfg` (`option tcplog` frontend, targets `format rfc5424 local1`,
+    /// `format rfc3164 local0`, `format timed local4`, python UDP listener),
+    /// one `curl` through it. Only asserted when the test process itself
+    /// runs in that zone: `TZ=Asia/Kolkata cargo test -p fulcrum --lib log`
+    /// (the zone cannot be switched inside a multi-threaded test binary).
+    #[test]
+    fn log_format_non_utc_offsets_match_haproxy() {
+        let secs = 1_795_581_165; // 2026-11-25T04:32:45Z = 10:02:45+05:30
+        if local_tm(secs).gmtoff != 19_800 {
+            return;
+        }
+        let mut f = LogFields::new(UNIX_EPOCH + Duration::new(secs as u64, 447_000_000));
+        f.client = LogAddr::Inet("127.0.0.1:40954".parse().unwrap());
+        f.frontend_name = "ftcp";
+        f.backend_name = "btcp";
+        f.server_name = Some("s1");
+        (f.t_queue, f.t_connect, f.t_total) = (1, 0, 3);
+        f.bytes_read = 117;
+        f.actconn = 1;
+        f.feconn = 1;
+        let mut msg = Vec::new();
+        write_tcplog(&mut msg, &f, 1024);
+        let m = SyslogMeta {
+            tag: "haproxy",
+            pid: 29090,
+            hostname: None,
+            structured_data: None,
+        };
+        let at = |us: u32| UNIX_EPOCH + Duration::new(secs as u64, us * 1000);
+        let body =
+            "127.0.0.1:40954 [25/Nov/2026:10:02:45.447] ftcp btcp/s1 1/0/3 117 -- 1/1/0/0/0 0/0\n";
+        let cases = [
+            (
+                LogFormat::Rfc3164,
+                Facility::Local0,
+                0,
+                "<134>Nov 25 10:02:45 localhost haproxy[29090]: ",
+            ),
+            (
+                LogFormat::Rfc5424,
+                Facility::Local1,
+                451_011,
+                "<142>1 2026-11-25T10:02:45.451011+05:30 - haproxy 29090 - - ",
+            ),
+            (
+                LogFormat::Timed,
+                Facility::Local4,
+                451_046,
+                "<6>2026-11-25T10:02:45.451046+05:30 ",
+            ),
+        ];
+        for (fmt, fac, us, hdr) in cases {
+            let mut v = Vec::new();
+            frame(
+                &mut v,
+                fmt,
+                fac,
+                Level::Info,
+                &m,
+                at(us),
+                &msg,
+                1024,
+                Transport::Datagram,
+            );
+            assert_eq!(String::from_utf8(v).unwrap(), format!("{hdr}{body}"));
+        }
+    }
+}
