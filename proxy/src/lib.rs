@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod frontend;
 pub mod http;
+pub mod log;
 pub mod master;
 pub mod net;
 pub mod process;
