@@ -143,13 +143,19 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
                 st.current = Current::Skipped;
             }
             _ => match &mut st.current {
-                Current::None => diags.push(Diag::error(
-                    &loc,
-                    format!(
-                        "unknown keyword '{kw}' out of section{}",
-                        did_you_mean(kw, &[&["global", "defaults", "frontend", "backend", "listen"], GLOBAL, PROXY])
-                    ),
-                )),
+                Current::None => {
+                    let msg = if GLOBAL.contains(&kw) || kw.starts_with("tune.") {
+                        format!("'{kw}' found out of any section: it belongs in a 'global' section")
+                    } else if PROXY.contains(&kw) {
+                        format!("'{kw}' found out of any section: it belongs in a 'defaults', 'frontend', 'backend' or 'listen' section")
+                    } else {
+                        format!(
+                            "unknown keyword '{kw}' out of section{}",
+                            did_you_mean(kw, &[&["global", "defaults", "frontend", "backend", "listen"]])
+                        )
+                    };
+                    diags.push(Diag::error(&loc, msg))
+                }
                 Current::Global => global_keyword(&mut st.config.global, &mut reader.env, &loc, &words, &mut diags),
                 Current::Proxy(sec) => proxy_keyword(sec, &st.config.global, &loc, &words, &mut diags),
                 Current::Skipped => {}
@@ -159,6 +165,14 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
     st.close();
     let sections = std::mem::take(&mut st.sections);
     st.config.proxies = validate(sections, &st.config.global, &mut diags);
+    // Validation runs last but its findings belong to lines: show everything in file order
+    // (whole-configuration messages first). The sort is stable: same-line messages keep
+    // the order they were found in.
+    let files = reader.file_names();
+    diags.sort_by_key(|d| match &d.loc {
+        None => (0, 0),
+        Some(l) => (files.iter().position(|f| *f == l.file).map_or(usize::MAX, |i| i + 1), l.line),
+    });
     let ok = !diags.iter().any(Diag::is_error);
     (ok.then_some(st.config), diags)
 }

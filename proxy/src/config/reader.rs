@@ -249,6 +249,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The files being read, in reading order.
+    pub fn file_names(&self) -> Vec<Arc<PathBuf>> {
+        self.files.iter().map(|(n, _)| n.clone()).collect()
+    }
+
     /// The directory of the file currently being read (for messages; haproxy resolves
     /// relative paths against the current directory, not this one).
     pub fn current_dir(&self) -> Option<&Path> {
