@@ -3,7 +3,7 @@
 //! What haproxy 2.6 does (checked against the Debian 2.6.12 binary, see the tests):
 //! - blanks (space, tab) separate words; an unquoted, unescaped `#` ends the line;
 //! - `"double quotes"` group blanks into one word, interpret `\` escapes and expand
-//!   `${VAR}`, `${VAR-default}` and `${VAR[*]}` (the latter splits the value on blanks into
+//!   `$VAR`, `${VAR}`, `${VAR-default}` and `${VAR[*]}` (the latter splits the value on blanks into
 //!   several words);
 //! - `'single quotes'` are verbatim: no escape, no expansion;
 //! - outside quotes `\` escapes work the same, but `${...}` is NOT expanded (2.6 keeps it
@@ -56,12 +56,14 @@ pub struct EnvOverlay<'a> {
     changes: HashMap<String, Option<String>>,
     /// `resetenv` was used: only these names survive from `base`.
     reset_keep: Option<Vec<String>>,
+    /// Pseudo-variables `.FILE`, `.LINE`, `.SECTION`, kept up to date by the reader/parser.
+    pseudo: HashMap<String, String>,
 }
 
 impl<'a> EnvOverlay<'a> {
     /// No change yet over `base`.
     pub fn new(base: &'a dyn Env) -> Self {
-        EnvOverlay { base, changes: HashMap::new(), reset_keep: None }
+        EnvOverlay { base, changes: HashMap::new(), reset_keep: None, pseudo: HashMap::new() }
     }
 
     /// `setenv NAME VALUE`.
@@ -89,6 +91,11 @@ impl<'a> EnvOverlay<'a> {
         self.reset_keep = Some(keep.to_vec());
     }
 
+    /// Sets a pseudo-variable (`.FILE`, `.LINE`, `.SECTION`); `name` includes the dot.
+    pub fn set_pseudo(&mut self, name: &str, value: &str) {
+        self.pseudo.insert(name.to_string(), value.to_string());
+    }
+
     /// Every variable set through the overlay (for the runtime, which must export them).
     pub fn changes(&self) -> Vec<(String, Option<String>)> {
         let mut v: Vec<_> = self.changes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -99,6 +106,9 @@ impl<'a> EnvOverlay<'a> {
 
 impl Env for EnvOverlay<'_> {
     fn get(&self, name: &str) -> Option<String> {
+        if name.starts_with('.') {
+            return self.pseudo.get(name).cloned();
+        }
         if let Some(v) = self.changes.get(name) {
             return v.clone();
         }
@@ -201,48 +211,54 @@ pub fn split_line(line: &str, env: &dyn Env) -> Result<Vec<String>, String> {
             }
             continue;
         }
-        if c == b'$' && dquote_start.is_some() && b.get(i + 1) == Some(&b'{') {
-            let name_start = i + 2;
+        if c == b'$' && dquote_start.is_some() {
+            // Inside double quotes `$` always starts a variable: `$NAME` or `${NAME...}`.
+            let braced = b.get(i + 1) == Some(&b'{');
+            let name_start = if braced { i + 2 } else { i + 1 };
             let first = b.get(name_start).copied().unwrap_or(0);
-            if !(first.is_ascii_alphabetic() || first == b'_') {
+            // A leading '.' is for haproxy's pseudo-variables (.FILE, .LINE, .SECTION).
+            if !(first.is_ascii_alphabetic() || first == b'_' || first == b'.') {
                 return Err(format!(
                     "forbidden first char in environment variable name at position {}",
                     name_start + 1
                 ));
             }
-            let mut j = name_start;
+            let mut j = name_start + 1;
             while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
                 j += 1;
             }
             let name = &line[name_start..j];
             let mut split = false;
-            if b[j..].starts_with(b"[*]") {
-                split = true;
-                j += 3;
-            }
             let mut default: Option<&str> = None;
-            if b.get(j) == Some(&b'-') {
-                let dstart = j + 1;
-                match b[dstart..].iter().position(|&x| x == b'}') {
-                    Some(p) => {
-                        default = Some(&line[dstart..dstart + p]);
-                        j = dstart + p;
-                    }
-                    None => {
-                        return Err(format!(
-                            "unmatched brace in environment variable name at position {}",
-                            name_start + 1
-                        ))
+            if braced {
+                if b[j..].starts_with(b"[*]") {
+                    split = true;
+                    j += 3;
+                }
+                if b.get(j) == Some(&b'-') {
+                    let dstart = j + 1;
+                    match b[dstart..].iter().position(|&x| x == b'}') {
+                        Some(p) => {
+                            default = Some(&line[dstart..dstart + p]);
+                            j = dstart + p;
+                        }
+                        None => {
+                            return Err(format!(
+                                "unmatched brace in environment variable name at position {}",
+                                name_start + 1
+                            ))
+                        }
                     }
                 }
+                if b.get(j) != Some(&b'}') {
+                    return Err(format!(
+                        "unmatched brace in environment variable name at position {}",
+                        name_start + 1
+                    ));
+                }
+                j += 1;
             }
-            if b.get(j) != Some(&b'}') {
-                return Err(format!(
-                    "unmatched brace in environment variable name at position {}",
-                    name_start + 1
-                ));
-            }
-            i = j + 1;
+            i = j;
             let value = env.get(name).or_else(|| default.map(str::to_string)).unwrap_or_default();
             if split {
                 // "${VAR[*]}": each blank-separated part of the value becomes its own word.
@@ -321,6 +337,11 @@ mod tests {
         assert_eq!(s("'${V}'"), ["${V}"]);
         assert!(s("\"x${V\"")[0].starts_with("ERR unmatched brace"));
         assert!(s("\"${1ab}\"")[0].starts_with("ERR forbidden first char"));
+        assert_eq!(s("\"$V-x\""), ["a b-x"]);
+        assert_eq!(s("\"$Vx\""), [""]);
+        assert_eq!(s("\"a$ b\""), ["ERR forbidden first char in environment variable name at position 4"]);
+        assert_eq!(s("\"${X-}\""), [""]);
+        assert_eq!(s("\"${.LINE}\""), [""]);
     }
 
     #[test]

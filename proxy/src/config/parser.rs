@@ -125,6 +125,11 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
     while let Some((loc, words)) = reader.next_line(&mut diags) {
         let kw = words[0].as_str();
         let args = &words[1..];
+        if ["global", "defaults", "frontend", "backend", "listen"].contains(&kw) || SECTIONS_UNSUPPORTED.contains(&kw) {
+            // `.SECTION`: the section's name, or its type when it has none.
+            let section = args.first().filter(|a| *a != "from" && kw != "global").unwrap_or(&words[0]);
+            reader.env.set_pseudo(".SECTION", section);
+        }
         match kw {
             "global" => {
                 st.close();

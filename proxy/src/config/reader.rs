@@ -137,6 +137,8 @@ impl<'a> Reader<'a> {
             };
             self.line += 1;
             let loc = Loc { file: name.clone(), line: self.line };
+            self.env.set_pseudo(".FILE", &name.display().to_string());
+            self.env.set_pseudo(".LINE", &self.line.to_string());
             let words = match split_line(text, &self.env) {
                 Ok(w) => w,
                 Err(e) => {
