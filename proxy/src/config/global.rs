@@ -142,7 +142,11 @@ pub fn global_keyword(g: &mut Global, env: &mut EnvOverlay<'_>, loc: &Loc, words
         }
         "node" => {
             if let Some(n) = one_arg(loc, kw, "a node name", args, diags) {
-                g.node = Some(n.to_string());
+                if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+                    diags.push(Diag::error(loc, "'node' requires valid node name - non-empty string with digits(0-9), letters(A-Z, a-z), dot(.), hyphen(-) or underscode(_)."));
+                } else {
+                    g.node = Some(n.to_string());
+                }
             }
         }
         "description" => {

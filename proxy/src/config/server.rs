@@ -53,18 +53,21 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, String> {
     if family == Family::Any && rest.starts_with('/') {
         return Ok(ServerAddr::Unix(PathBuf::from(rest)));
     }
-    // A bare IPv6 address has colons but no port: take it whole before splitting.
-    if let Ok(ip) = rest.parse::<std::net::IpAddr>() {
-        let ip = resolve_host(&ip.to_string(), family)?;
-        return Ok(ServerAddr::InetPortOffset(ip, 0));
-    }
     let (host, port) = split_host_port(rest).unwrap_or((rest, ""));
     if host.is_empty() || host == "*" || host == "0.0.0.0" || host == "::" {
         return Err(format!(
             "'{s}': a server without an address (transparent mode) is not supported yet"
         ));
     }
-    let ip = resolve_host(host, family)?;
+    let ip = resolve_host(host, family).map_err(|e| {
+        // haproxy takes the last colon as the port separator, so a bare IPv6 address is
+        // misread; say how to write it.
+        if rest.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("{e} (an IPv6 address needs brackets or a trailing colon: '[{rest}]' or '{rest}:')")
+        } else {
+            e
+        }
+    })?;
     if port.is_empty() {
         return Ok(ServerAddr::InetPortOffset(ip, 0));
     }
@@ -193,7 +196,9 @@ mod tests {
         assert_eq!(parse_server_addr("10.0.0.1:80"), Ok(ServerAddr::Inet("10.0.0.1:80".parse().unwrap())));
         assert_eq!(parse_server_addr("[::1]:80"), Ok(ServerAddr::Inet("[::1]:80".parse().unwrap())));
         assert_eq!(parse_server_addr("10.0.0.1"), Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), 0)));
-        assert_eq!(parse_server_addr("::1"), Ok(ServerAddr::InetPortOffset(ip("::1"), 0)));
+        assert_eq!(parse_server_addr("::1:"), Ok(ServerAddr::InetPortOffset(ip("::1"), 0)));
+        assert_eq!(parse_server_addr("[::1]"), Ok(ServerAddr::InetPortOffset(ip("::1"), 0)));
+        assert!(parse_server_addr("2001:db8::2").unwrap_err().contains("needs brackets"));
         assert_eq!(parse_server_addr("10.0.0.1:+1000"), Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), 1000)));
         assert_eq!(parse_server_addr("10.0.0.1:-10"), Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), -10)));
         assert_eq!(parse_server_addr("localhost:80").map(|a| matches!(a, ServerAddr::Inet(_))), Ok(true));
