@@ -44,7 +44,9 @@ fn invalid_char(name: &str) -> Option<char> {
 struct State {
     config: Config,
     sections: Vec<Section>,
-    named_defaults: HashMap<String, Section>,
+    /// Named defaults sections, with how many share the name (haproxy permits duplicates
+    /// as long as nobody references them with `from`).
+    named_defaults: HashMap<String, (Section, usize)>,
     last_defaults: Option<Section>,
     current: Current,
 }
@@ -54,7 +56,8 @@ impl State {
         match std::mem::replace(&mut self.current, Current::None) {
             Current::Proxy(sec) if sec.kind == Kind::Defaults => {
                 if !sec.proxy.name.is_empty() {
-                    self.named_defaults.insert(sec.proxy.name.clone(), (*sec).clone());
+                    let count = self.named_defaults.get(&sec.proxy.name).map_or(0, |(_, n)| *n);
+                    self.named_defaults.insert(sec.proxy.name.clone(), ((*sec).clone(), count + 1));
                 }
                 // Any defaults section, named or not, is the implicit one for what follows.
                 self.last_defaults = Some(*sec);
@@ -75,14 +78,25 @@ impl State {
                 ("", args)
             }
         };
-        if let Some(c) = invalid_char(name) {
+        // Defaults names are checked only when referenced (haproxy is permissive there).
+        if let Some(c) = invalid_char(name).filter(|_| kind != Kind::Defaults) {
             diags.push(Diag::error(loc, format!("character '{c}' is not permitted in '{word}' name '{name}'.")));
         }
-        let mut defaults = self.last_defaults.as_ref();
+        // A defaults section starts from the built-in values ("resets all settings"); the
+        // others from the latest defaults section, named or not.
+        let mut defaults = if kind == Kind::Defaults { None } else { self.last_defaults.as_ref() };
         match rest {
             [] => {}
             [f, d] if f == "from" => match self.named_defaults.get(d) {
-                Some(sec) => defaults = Some(sec),
+                Some((_, n)) if *n > 1 => diags.push(Diag::error(
+                    loc,
+                    format!("{word} '{name}' : 'from' refers to defaults section '{d}' whose name is not unique."),
+                )),
+                Some(_) if invalid_char(d).is_some() => diags.push(Diag::error(
+                    loc,
+                    format!("{word} '{name}' : 'from' refers to defaults section '{d}' whose name is not a valid proxy name."),
+                )),
+                Some((sec, _)) => defaults = Some(sec),
                 None => diags.push(Diag::error(
                     loc,
                     format!("{word} '{name}' : 'from' refers to unknown defaults section '{d}'."),
