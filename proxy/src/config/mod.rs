@@ -5,34 +5,23 @@
 //! `validate` checks what spans sections. Every problem becomes a located [`Diag`]; all of
 //! them are collected before the caller decides to stop.
 
+pub mod bind;
+pub mod cond;
 pub mod diag;
+pub mod global;
+pub mod keywords;
+pub mod lexer;
 pub mod model;
+pub mod parser;
+pub mod proxy;
+pub mod reader;
+pub mod server;
+pub mod timeouts;
+pub mod validate;
 
+pub use cond::{eval_condition, eval_condition_env, eval_condition_str, HAPROXY_COMPAT_VERSION};
 pub use diag::{Diag, Loc, Severity};
+pub use lexer::{Env, EnvOverlay, MapEnv, ProcessEnv};
 pub use model::Config;
-
-// TEMPORARY until the parser lands from branch `config`.
-/// Environment lookups.
-pub trait Env {
-    /// The value of `name`.
-    fn get(&self, name: &str) -> Option<String>;
-}
-/// The process environment.
-pub struct ProcessEnv;
-impl Env for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
-    }
-}
-/// Loads configuration files.
-pub fn load(
-    _paths: &[std::path::PathBuf],
-    _env: &dyn Env,
-    _features: &[&str],
-) -> (Option<Config>, Vec<Diag>) {
-    (None, vec![])
-}
-/// Evaluates a condition.
-pub fn eval_condition_str(_expr: &str, _features: &[&str]) -> Result<bool, String> {
-    Err("not yet".into())
-}
+pub use parser::{load, parse_str, render};
+pub use reader::expand_paths;

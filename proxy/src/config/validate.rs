@@ -1,0 +1,176 @@
+//! Checks that span sections, run once everything is parsed: backend references and their
+//! modes, duplicate server names and ids, id assignment, and haproxy's advisory warnings.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::diag::{Diag, Severity};
+use super::model::{Global, Mode, Proxy};
+use super::proxy::{Kind, Section};
+
+fn mode_str(m: Mode) -> &'static str {
+    match m {
+        Mode::Tcp => "tcp",
+        Mode::Http => "http",
+    }
+}
+
+/// Smallest id >= 1 not in `used`, which it then contains.
+fn next_free(used: &mut BTreeSet<u32>) -> u32 {
+    let mut n = 1;
+    while used.contains(&n) {
+        n += 1;
+    }
+    used.insert(n);
+    n
+}
+
+/// Validates the parsed proxies, assigns ids, and returns the proxies of the model.
+pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) -> Vec<Proxy> {
+    // Proxy ids: custom ones first (duplicates refused), then the next free ones in
+    // declaration order, as haproxy does.
+    let mut used: BTreeSet<u32> = BTreeSet::new();
+    let mut owner: HashMap<u32, usize> = HashMap::new();
+    for (i, s) in sections.iter().enumerate() {
+        if let Some(loc) = &s.custom_id {
+            if let Some(&j) = owner.get(&s.proxy.id) {
+                let o = &sections[j];
+                diags.push(Diag::error(
+                    loc,
+                    format!(
+                        "{} {} reuses same custom id as {} {} (declared at {}).",
+                        s.kind.type_str(),
+                        s.proxy.name,
+                        o.kind.type_str(),
+                        o.proxy.name,
+                        o.proxy.loc
+                    ),
+                ));
+            } else {
+                owner.insert(s.proxy.id, i);
+                used.insert(s.proxy.id);
+            }
+        }
+    }
+    let mut sections = sections;
+    for s in sections.iter_mut() {
+        if s.custom_id.is_none() {
+            s.proxy.id = next_free(&mut used);
+        }
+        servers(s, diags);
+    }
+
+    let proxies: Vec<&Section> = sections.iter().collect();
+    let find_backend = |name: &str| proxies.iter().find(|p| p.proxy.cap.backend && p.proxy.name == name).copied();
+    for s in &proxies {
+        let p = &s.proxy;
+        let who = format!("{} '{}'", s.kind.type_str(), p.name);
+        if p.cap.frontend {
+            let mut refs: Vec<(&str, &super::diag::Loc, bool)> = Vec::new();
+            if let (Some(b), Some(loc)) = (&p.default_backend, &s.default_backend_loc) {
+                refs.push((b.as_str(), loc, true));
+            }
+            for u in &p.use_backends {
+                refs.push((u.backend.as_str(), &u.loc, false));
+            }
+            for (name, loc, is_default) in refs {
+                let what = if is_default { "default_backend" } else { "use_backend" };
+                match find_backend(name) {
+                    None => diags.push(Diag::error(
+                        loc,
+                        format!("Proxy '{}': unable to find required {what}: '{name}'.", p.name),
+                    )),
+                    Some(b) if p.mode == Mode::Http && b.proxy.mode == Mode::Tcp => diags.push(Diag::error(
+                        loc,
+                        format!(
+                            "{} {} '{}' ({}) tries to use incompatible {} {} '{}' ({}) {} (see 'mode').",
+                            mode_str(p.mode),
+                            s.kind.type_str(),
+                            p.name,
+                            p.loc,
+                            mode_str(b.proxy.mode),
+                            b.kind.type_str(),
+                            b.proxy.name,
+                            b.proxy.loc,
+                            if is_default { "as its default backend" } else { "in a 'use_backend' rule" }
+                        ),
+                    )),
+                    Some(_) => {}
+                }
+            }
+            if p.binds.is_empty() && !p.disabled {
+                diags.push(Diag::warning(
+                    &p.loc,
+                    format!("{who} has no 'bind' directive. Please declare it as a backend if this was intended."),
+                ));
+            }
+            if let (Some(pm), Some(gm)) = (p.maxconn, global.maxconn) {
+                if pm > gm {
+                    diags.push(Diag::warning(
+                        &p.loc,
+                        format!("{who} has maxconn {pm} above the global maxconn {gm}: the global limit applies first."),
+                    ));
+                }
+            }
+        }
+        let t = &p.timeouts;
+        if !p.disabled
+            && ((p.cap.frontend && t.client.is_none())
+                || (p.cap.backend && (t.connect.is_none() || t.server.is_none())))
+        {
+            diags.push(Diag {
+                loc: Some(p.loc.clone()),
+                severity: Severity::Warning,
+                message: format!(
+                    "missing timeouts for {who}. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: 'client', 'connect', 'server'."
+                ),
+            });
+        }
+    }
+    debug_assert!(sections.iter().all(|s| s.kind != Kind::Defaults));
+    sections.into_iter().map(|s| s.proxy).collect()
+}
+
+/// Duplicate server names, custom id collisions, then automatic server ids.
+fn servers(s: &mut Section, diags: &mut Vec<Diag>) {
+    let pname = s.proxy.name.clone();
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut used: BTreeSet<u32> = BTreeSet::new();
+    let mut id_owner: HashMap<u32, usize> = HashMap::new();
+    for (i, srv) in s.proxy.servers.iter().enumerate() {
+        if let Some(&j) = names.get(srv.name.as_str()) {
+            diags.push(Diag::error(
+                &srv.loc,
+                format!(
+                    "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                    s.kind.type_str(),
+                    pname,
+                    srv.name,
+                    s.proxy.servers[j].loc.line
+                ),
+            ));
+        } else {
+            names.insert(&srv.name, i);
+        }
+        if s.server_custom_id.get(i).copied().unwrap_or(false) {
+            if let Some(&j) = id_owner.get(&srv.id) {
+                let o = &s.proxy.servers[j];
+                diags.push(Diag::error(
+                    &srv.loc,
+                    format!(
+                        "'server {}/{}' : 'id' : custom id {} already used at {} ('server {}').",
+                        pname, srv.name, srv.id, o.loc, o.name
+                    ),
+                ));
+            } else {
+                id_owner.insert(srv.id, i);
+                used.insert(srv.id);
+            }
+        }
+    }
+    let custom = s.server_custom_id.clone();
+    for (i, srv) in s.proxy.servers.iter_mut().enumerate() {
+        if !custom.get(i).copied().unwrap_or(false) {
+            srv.id = next_free(&mut used);
+        }
+    }
+}
