@@ -55,6 +55,19 @@ pub fn main(argv: Vec<String>) -> i32 {
         eprintln!("[ALERT] Fatal errors found in configuration.");
         return 1;
     };
+    // What the parser leaves to the runtime (log targets, error files) is checked here too,
+    // so that `-c` finds everything a start would.
+    let mut late = crate::runtime::check_global_logs(&cfg);
+    if let Err(e) = Runtime::build(&cfg, args.maxconn) {
+        late.push(e);
+    }
+    if !late.is_empty() {
+        for e in late {
+            eprintln!("{e}");
+        }
+        eprintln!("[ALERT] Fatal errors found in configuration.");
+        return 1;
+    }
     if args.check_only {
         if !args.quiet {
             println!("Configuration file is valid");

@@ -1,20 +1,67 @@
-//! A connection accepted by a frontend: counted, then handed to the data path of its mode.
+//! A connection accepted by a frontend: counted, logged as the frontend asks, then handed to
+//! the data path of its mode.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use crate::config::model::Mode;
+use tokio::time::Instant;
+
+use crate::config::model::{LogFormatKind, Mode};
+use crate::log::target::Level;
+use crate::log::{LogAddr, LogFields};
 use crate::net::stream::Stream;
 use crate::runtime::{ConnCount, Frontend, Runtime};
 
 /// Serves one accepted connection to its end.
 pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream) {
-    let count = ConnCount::new(rt, fe.clone());
+    let count = ConnCount::new(rt.clone(), fe.clone());
+    let accept_date = SystemTime::now();
+    let accepted = Instant::now();
     let peer = client.peer_addr();
+    let local = client.local_addr();
+    let addr = |a: Option<std::net::SocketAddr>| a.map_or(LogAddr::None, LogAddr::Inet);
+    if let (Some(logger), LogFormatKind::Default) = (&fe.logger, fe.log_format) {
+        // Without a log format, haproxy logs each connection when it is accepted.
+        logger.send_connect(
+            &addr(peer),
+            &addr(local),
+            &fe.name,
+            fe.mode == Mode::Http,
+            1,
+        );
+    }
     match fe.mode {
         Mode::Tcp => {
-            let _outcome = crate::tcp::serve(&fe, client, peer).await;
+            let sess = crate::tcp::serve(&fe, client, peer).await;
+            if let (Some(logger), LogFormatKind::Tcp) = (&fe.logger, fe.log_format) {
+                if fe.dontlognull && sess.outcome.bytes_in == 0 {
+                    return;
+                }
+                let be_name = fe.backend.as_ref().map_or("", |b| b.name.as_str());
+                let mut f = LogFields::new(accept_date);
+                f.client = addr(peer);
+                f.frontend_addr = addr(local);
+                f.t_idle = 0;
+                f.frontend_name = &fe.name;
+                f.backend_name = be_name;
+                f.server_name = sess.server.as_ref().map(|s| s.name.as_str());
+                f.t_queue = sess.t_queue;
+                f.t_connect = sess.t_connect;
+                f.t_total = accepted.elapsed().as_millis() as i64;
+                f.bytes_read = sess.outcome.bytes_out;
+                f.termination_state = [sess.outcome.cause, sess.outcome.stage];
+                f.actconn = rt.actconn.load(Relaxed) as u32;
+                f.feconn = fe.feconn.load(Relaxed) as u32;
+                f.beconn = fe
+                    .backend
+                    .as_ref()
+                    .map_or(0, |b| b.beconn.load(Relaxed) as u32);
+                f.retries = sess.retries;
+                logger.send_tcplog(Level::Info, &f);
+            }
         }
-        Mode::Http => crate::http::session::serve(fe, client, peer).await,
+        Mode::Http => crate::http::session::serve(rt.clone(), fe, client, peer, accept_date).await,
     }
     drop(count);
 }

@@ -10,8 +10,11 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::backend::Backend;
-use crate::config::model::{Config, ForwardFor, HttpConnMode, HttpReuse, Mode, Timeouts};
+use crate::config::model::{
+    Config, ForwardFor, HttpConnMode, HttpReuse, LogFormatKind, LogLine, Mode, Timeouts,
+};
 use crate::http::errors::ErrorPages;
+use crate::log::{LogDirective, LogTarget, Logger, LoggerSettings};
 
 /// Everything the workers run.
 #[derive(Debug)]
@@ -54,6 +57,12 @@ pub struct Frontend {
     pub monitor_uri: Option<String>,
     /// Error pages (built-in ones replaced by `errorfile`).
     pub errors: ErrorPages,
+    /// Where this frontend's traffic logs go (`None`: no `log` line).
+    pub logger: Option<Logger>,
+    /// Which line is logged per connection/request.
+    pub log_format: LogFormatKind,
+    /// `option dontlognull`.
+    pub dontlognull: bool,
     /// Connections open on this frontend (`feconn`).
     pub feconn: AtomicUsize,
     /// Connections accepted since start.
@@ -115,6 +124,21 @@ impl Limit {
 impl Runtime {
     /// Compiles a validated configuration. `global_maxconn` overrides the config (`-n`).
     pub fn build(cfg: &Config, global_maxconn: Option<u32>) -> Result<Arc<Runtime>, String> {
+        let settings = LoggerSettings {
+            tag: cfg
+                .global
+                .log_tag
+                .clone()
+                .unwrap_or_else(|| LoggerSettings::default().tag),
+            hostname: cfg.global.log_send_hostname.clone().map(|h| {
+                if h.is_empty() {
+                    crate::log::target::system_hostname()
+                } else {
+                    h
+                }
+            }),
+            ..LoggerSettings::default()
+        };
         let mut backends: HashMap<&str, Arc<BackendRt>> = HashMap::new();
         let mut backend_list = Vec::new();
         for p in cfg.proxies.iter().filter(|p| p.cap.backend && !p.disabled) {
@@ -167,6 +191,9 @@ impl Runtime {
                 http_conn_mode: p.http_conn_mode,
                 monitor_uri: p.monitor_uri.clone(),
                 errors: ErrorPages::build(&p.errorfiles)?,
+                logger: logger(&p.logs, &settings)?,
+                log_format: p.log_format,
+                dontlognull: p.dontlognull,
                 feconn: AtomicUsize::new(0),
                 cum_conn: AtomicUsize::new(0),
             }));
@@ -202,6 +229,43 @@ impl Runtime {
             notified.await;
         }
     }
+}
+
+/// Parses a proxy's `log` lines (with `log global` already expanded) into one logger.
+fn logger(lines: &[LogLine], settings: &LoggerSettings) -> Result<Option<Logger>, String> {
+    let mut targets: Vec<LogTarget> = Vec::with_capacity(lines.len());
+    for l in lines {
+        let args: Vec<&str> = l.args.iter().map(String::as_str).collect();
+        match crate::log::parse_log_args(&args) {
+            Ok(LogDirective::Target(t)) => targets.push(t),
+            Ok(_) => {}
+            Err(e) => return Err(format!("{}: {e}", l.loc)),
+        }
+    }
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let settings = LoggerSettings {
+        line_len: crate::log::sink::max_syslog_len(&targets),
+        ..settings.clone()
+    };
+    Logger::new(&targets, &settings)
+        .map(Some)
+        .map_err(|e| format!("{}: cannot open log target: {e}", lines[0].loc))
+}
+
+/// Checks every global `log` line (the per-proxy copies are checked when proxies are built).
+pub fn check_global_logs(cfg: &Config) -> Vec<String> {
+    cfg.global
+        .logs
+        .iter()
+        .filter_map(|l| {
+            let args: Vec<&str> = l.args.iter().map(String::as_str).collect();
+            crate::log::parse_global_log_args(&args)
+                .err()
+                .map(|e| format!("{}: {e}", l.loc))
+        })
+        .collect()
 }
 
 /// Counts one open connection on the process and a frontend; undone on drop.

@@ -11,7 +11,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
-use crate::backend::LbRequest;
+use std::sync::Arc;
+
+use crate::backend::{LbRequest, ServerGuard, ServerState};
 use crate::net::connect::{connect, ConnectError};
 use crate::net::stream::Stream;
 use crate::runtime::{BackendRt, Frontend};
@@ -20,7 +22,7 @@ use crate::runtime::{BackendRt, Frontend};
 const BUF_SIZE: usize = 16 * 1024;
 
 /// How a tunnel ended: haproxy's two-letter termination state, and the byte counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Outcome {
     /// First letter: who ended it (`-` normal, `c` client timeout, `C` client abort,
     /// `s` server timeout, `S` server abort or refused).
@@ -47,51 +49,106 @@ impl LbRequest for Src {
     }
 }
 
-/// Serves one TCP-mode connection to its end.
-pub async fn serve(fe: &Frontend, client: Stream, peer: Option<SocketAddr>) -> Outcome {
-    let Some(be) = fe.backend.as_ref() else {
-        return Outcome {
-            cause: b'P',
-            stage: b'R',
-            bytes_in: 0,
-            bytes_out: 0,
-        };
-    };
-    let dst_port = client.local_addr().map(|a| a.port());
-    let req = Src(peer.map(|p| p.ip()));
-    let (server, guard) = match connect_with_retries(be, &req, dst_port).await {
-        Ok(x) => x,
-        Err(stage) => {
-            return Outcome {
-                cause: b'S',
-                stage,
-                bytes_in: 0,
-                bytes_out: 0,
-            }
-        }
-    };
-    let timeouts = Timeouts::of(fe, be);
-    let out = tunnel(client, server, timeouts).await;
-    drop(guard);
-    out
+/// What a TCP session did, for its log line.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The server it went to.
+    pub server: Option<Arc<ServerState>>,
+    /// Time waiting for a server slot in ms, -1 if it never got one (haproxy's `Tw`).
+    pub t_queue: i64,
+    /// Time to connect in ms, -1 if no connection was made (`Tc`).
+    pub t_connect: i64,
+    /// Connection retries.
+    pub retries: u32,
 }
 
-/// Connects to a server, retrying as `retries` and `option redispatch` say.
+/// Serves one TCP-mode connection to its end.
+pub async fn serve(fe: &Frontend, client: Stream, peer: Option<SocketAddr>) -> Session {
+    let mut sess = Session {
+        t_queue: -1,
+        t_connect: -1,
+        ..Session::default()
+    };
+    let Some(be) = fe.backend.as_ref() else {
+        sess.outcome = Outcome {
+            cause: b'P',
+            stage: b'R',
+            ..Outcome::default()
+        };
+        return sess;
+    };
+    let _beconn = BeConn::new(be);
+    let dst_port = client.local_addr().map(|a| a.port());
+    let req = Src(peer.map(|p| p.ip()));
+    let start = Instant::now();
+    let Ok(guard) = be.lb.acquire(&req, None).await else {
+        sess.outcome = Outcome {
+            cause: b's',
+            stage: b'Q',
+            ..Outcome::default()
+        };
+        return sess;
+    };
+    sess.t_queue = start.elapsed().as_millis() as i64;
+    let start = Instant::now();
+    let (server, guard, retries) = match connect_with_retries(be, guard, &req, dst_port).await {
+        Ok(x) => x,
+        Err((stage, server, retries)) => {
+            sess.server = Some(server);
+            sess.retries = retries;
+            sess.outcome = Outcome {
+                cause: b'S',
+                stage,
+                ..Outcome::default()
+            };
+            return sess;
+        }
+    };
+    sess.t_connect = start.elapsed().as_millis() as i64;
+    sess.retries = retries;
+    sess.server = Some(guard.server().clone());
+    sess.outcome = tunnel(client, server, Timeouts::of(fe, be)).await;
+    drop(guard);
+    sess
+}
+
+/// Counts a session on a backend (`beconn`) while it lives.
+pub(crate) struct BeConn<'a>(&'a BackendRt);
+
+impl<'a> BeConn<'a> {
+    pub(crate) fn new(be: &'a BackendRt) -> Self {
+        be.beconn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        BeConn(be)
+    }
+}
+
+impl Drop for BeConn<'_> {
+    fn drop(&mut self) {
+        self.0
+            .beconn
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Connects to the guard's server, retrying as `retries` and `option redispatch` say.
+/// Returns the stream, the slot of the server finally used and the number of retries; on
+/// failure the stage letter (`C`), the last server tried and the retries.
 pub(crate) async fn connect_with_retries(
     be: &BackendRt,
+    guard: ServerGuard,
     req: &dyn LbRequest,
     dst_port: Option<u16>,
-) -> Result<(Stream, crate::backend::ServerGuard), u8> {
-    let mut guard = be.lb.acquire(req, None).await.map_err(|_| b'C')?;
+) -> Result<(Stream, ServerGuard, u32), (u8, Arc<ServerState>, u32)> {
+    let mut guard = guard;
     let mut attempt = 0u32;
     loop {
         match connect(&guard.server().addr, dst_port, be.timeouts.connect).await {
-            Ok(s) => return Ok((s, guard)),
+            Ok(s) => return Ok((s, guard, attempt)),
             Err(e) => {
                 if attempt >= be.retries {
-                    return Err(match e {
-                        ConnectError::Timeout | ConnectError::Io(_) => b'C',
-                    });
+                    return Err((b'C', guard.server().clone(), attempt));
                 }
                 attempt += 1;
                 // haproxy retries the same server, except the last retry which goes to
@@ -102,10 +159,10 @@ pub(crate) async fn connect_with_retries(
                         guard = g;
                     }
                 } else if matches!(e, ConnectError::Io(_)) {
-                    // A refused connection would be refused again at once: haproxy waits
-                    // a little (up to 1 s, in practice `timeout connect` capped) between tries.
+                    // A refused connection would be refused again at once: like haproxy,
+                    // wait min(`timeout connect`, 1 s) so a restarting server can come back.
                     let pause = be.timeouts.connect.unwrap_or(Duration::from_secs(1));
-                    tokio::time::sleep(pause.min(Duration::from_millis(100))).await;
+                    tokio::time::sleep(pause.min(Duration::from_secs(1))).await;
                 }
             }
         }

@@ -63,13 +63,26 @@ impl Body for ProxyBody {
     }
 }
 
-/// A response body on its way to the client; ends the transaction when it ends.
+/// A response body on its way to the client: counts what it sends, logs the transaction
+/// and ends it when it ends (or is dropped because the client went away).
 #[derive(Debug)]
 pub struct ClientBody {
     /// The body.
     pub body: ProxyBody,
+    /// Body bytes sent so far.
+    pub sent: u64,
+    /// The transaction's log line, when the frontend logs requests.
+    pub log: Option<Box<crate::http::log::PendingLog>>,
     /// Marks the transaction finished when dropped.
     pub _txn: crate::http::client_io::TxnGuard,
+}
+
+impl Drop for ClientBody {
+    fn drop(&mut self) {
+        if let Some(log) = self.log.take() {
+            log.send(self.sent);
+        }
+    }
 }
 
 impl Body for ClientBody {
@@ -80,7 +93,14 @@ impl Body for ClientBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.body).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(f))) = &r {
+            if let Some(d) = f.data_ref() {
+                this.sent += d.len() as u64;
+            }
+        }
+        r
     }
 
     fn is_end_stream(&self) -> bool {

@@ -66,7 +66,8 @@ impl SessionState {
         }
     }
 
-    fn idle_since(&self) -> Instant {
+    /// When the connection last became idle.
+    pub fn idle_since(&self) -> Instant {
         self.start + Duration::from_nanos(self.idle_since.load(Relaxed))
     }
 }

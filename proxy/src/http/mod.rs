@@ -5,6 +5,7 @@ pub mod body;
 pub mod client_io;
 pub mod errors;
 pub mod headers;
+pub mod log;
 pub mod pool;
 pub mod session;
 pub mod txn;

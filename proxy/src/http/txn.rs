@@ -4,7 +4,6 @@
 use std::cell::Cell;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::header::{HeaderValue, CONNECTION, HOST, UPGRADE};
 use http::{Request, Response, StatusCode, Version};
@@ -16,9 +15,8 @@ use super::body::ProxyBody;
 use super::errors::ErrorPages;
 use super::headers::{add_forwardfor, connection_has, strip_hop_by_hop};
 use super::pool;
-use crate::backend::{LbRequest, ServerGuard};
+use crate::backend::{LbRequest, ServerGuard, ServerState};
 use crate::config::model::{HttpConnMode, HttpReuse};
-use crate::net::connect::{connect, ConnectError};
 use crate::net::idle::Idle;
 use crate::runtime::{conn_mode, forwardfor, BackendRt, Frontend};
 
@@ -82,10 +80,41 @@ enum Failure {
     BadGateway,
 }
 
+/// What a transaction did, for its log line.
+#[derive(Debug)]
+pub struct TxnInfo {
+    /// The backend used.
+    pub be: Option<Arc<BackendRt>>,
+    /// The server used.
+    pub server: Option<Arc<ServerState>>,
+    /// Time waiting for a server slot (ms), -1 if none was obtained (`Tw`).
+    pub t_queue: i64,
+    /// Time to get a connection to the server (ms), -1 if none (`Tc`).
+    pub t_connect: i64,
+    /// Time from sending the request to the response head (ms), -1 if none (`Tr`).
+    pub t_response: i64,
+    /// haproxy's termination state (first two letters).
+    pub termination: [u8; 2],
+}
+
+impl Default for TxnInfo {
+    fn default() -> Self {
+        TxnInfo {
+            be: None,
+            server: None,
+            t_queue: -1,
+            t_connect: -1,
+            t_response: -1,
+            termination: *b"--",
+        }
+    }
+}
+
 /// Handles one request.
 pub async fn handle(
     ctx: &SessionCtx,
     req: Request<Incoming>,
+    info: &mut TxnInfo,
 ) -> Result<Response<ProxyBody>, std::convert::Infallible> {
     let fe = &ctx.fe;
     if let Some(uri) = &fe.monitor_uri {
@@ -97,14 +126,17 @@ pub async fn handle(
     let Some(be) = fe.backend.clone() else {
         return Ok(error_response(&fe.errors, 503, false));
     };
-    match forward(ctx, &be, req).await {
+    info.be = Some(be.clone());
+    match forward(ctx, &be, req, info).await {
         Ok(resp) => Ok(resp),
         Err(f) => {
-            let status = match f {
-                Failure::Unavailable => 503,
-                Failure::Timeout => 504,
-                Failure::BadGateway => 502,
+            let (status, term) = match f {
+                Failure::Unavailable if info.server.is_none() => (503, *b"sQ"),
+                Failure::Unavailable => (503, *b"SC"),
+                Failure::Timeout => (504, *b"sH"),
+                Failure::BadGateway => (502, *b"SH"),
             };
+            info.termination = term;
             Ok(error_response(&be.errors, status, false))
         }
     }
@@ -114,7 +146,9 @@ async fn forward(
     ctx: &SessionCtx,
     be: &Arc<BackendRt>,
     mut req: Request<Incoming>,
+    info: &mut TxnInfo,
 ) -> Result<Response<ProxyBody>, Failure> {
+    let started = tokio::time::Instant::now();
     let fe = &ctx.fe;
     let mode = conn_mode(fe, be);
     let upgrade = connection_has(req.headers(), "upgrade") && req.headers().contains_key(UPGRADE);
@@ -125,6 +159,8 @@ async fn forward(
         .acquire(&ReqView { src, req: &req }, None)
         .await
         .map_err(|_| Failure::Unavailable)?;
+    info.t_queue = started.elapsed().as_millis() as i64;
+    info.server = Some(guard.server().clone());
 
     // The request for the server: same method, URI, headers (their case travels in the
     // extensions), body streamed; hop-by-hop headers belong to the client's hop.
@@ -165,10 +201,16 @@ async fn forward(
         };
     ctx.first_request.set(false);
     let key = Arc::as_ptr(guard.server()) as pool::Key;
+    let connecting = tokio::time::Instant::now();
     if reuse {
         while let Some(mut s) = pool::take(key) {
+            info.t_connect = 0;
+            let sent = tokio::time::Instant::now();
             match s.try_send_request(out).await {
-                Ok(resp) => return finish(ctx, be, guard, key, s, resp, mode, client_upgrade),
+                Ok(resp) => {
+                    info.t_response = sent.elapsed().as_millis() as i64;
+                    return finish(ctx, be, guard, key, s, resp, mode, client_upgrade);
+                }
                 Err(mut e) => match e.take_message() {
                     // Not sent: the idle connection was closed meanwhile; try another.
                     Some(r) => out = r,
@@ -179,9 +221,15 @@ async fn forward(
     }
     let dst_port = ctx.local.map(|a| a.port());
     let (guard, mut s) = open(be, guard, &SrcOnly(src), dst_port).await?;
+    info.t_connect = connecting.elapsed().as_millis() as i64;
+    info.server = Some(guard.server().clone());
     let key = Arc::as_ptr(guard.server()) as pool::Key;
+    let sent = tokio::time::Instant::now();
     match s.send_request(out).await {
-        Ok(resp) => finish(ctx, be, guard, key, s, resp, mode, client_upgrade),
+        Ok(resp) => {
+            info.t_response = sent.elapsed().as_millis() as i64;
+            finish(ctx, be, guard, key, s, resp, mode, client_upgrade)
+        }
         Err(e) => Err(classify(&e)),
     }
 }
@@ -225,27 +273,9 @@ async fn open(
     req: &dyn LbRequest,
     dst_port: Option<u16>,
 ) -> Result<(ServerGuard, SendRequest<ProxyBody>), Failure> {
-    let mut guard = guard;
-    let mut attempt = 0u32;
-    let stream = loop {
-        match connect(&guard.server().addr, dst_port, be.timeouts.connect).await {
-            Ok(s) => break s,
-            Err(e) => {
-                if attempt >= be.retries {
-                    return Err(Failure::Unavailable);
-                }
-                attempt += 1;
-                if attempt == be.retries && be.redispatch.is_some() {
-                    let failed = guard.server().clone();
-                    if let Ok(g) = be.lb.acquire(req, Some(&failed)).await {
-                        guard = g;
-                    }
-                } else if matches!(e, ConnectError::Io(_)) {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    };
+    let (stream, guard, _retries) = crate::tcp::connect_with_retries(be, guard, req, dst_port)
+        .await
+        .map_err(|_| Failure::Unavailable)?;
     let io = TokioIo::new(Idle::new(stream, be.timeouts.server));
     let (sender, conn) = hyper::client::conn::http1::Builder::new()
         .preserve_header_case(true)
