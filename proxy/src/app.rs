@@ -46,6 +46,9 @@ pub fn main(argv: Vec<String>) -> i32 {
             return 1;
         }
     }
+    if args.debug {
+        crate::debug::enable();
+    }
     let (cfg, diags) = config::load(&args.config_files, &config::ProcessEnv, &features);
     report(&diags, &args);
     let Some(cfg) = cfg else {

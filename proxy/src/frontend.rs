@@ -14,13 +14,19 @@ use crate::net::stream::Stream;
 use crate::runtime::{ConnCount, Frontend, Runtime};
 
 /// Serves one accepted connection to its end.
-pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream) {
+pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream, listener_fd: i32) {
     let count = ConnCount::new(rt.clone(), fe.clone());
     let accept_date = SystemTime::now();
     let accepted = Instant::now();
     let peer = client.peer_addr();
     let local = client.local_addr();
     let addr = |a: Option<std::net::SocketAddr>| a.map_or(LogAddr::None, LogAddr::Inet);
+    let cfd = client.raw_fd();
+    let debug_id = crate::debug::enabled().then(|| {
+        let id = crate::debug::next_id();
+        crate::debug::accept(id, &fe.name, Some(listener_fd), Some(cfd), peer);
+        id
+    });
     if let (Some(logger), LogFormatKind::Default) = (&fe.logger, fe.log_format) {
         // Without a log format, haproxy logs each connection when it is accepted.
         logger.send_connect(
@@ -34,6 +40,13 @@ pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream) {
     match fe.mode {
         Mode::Tcp => {
             let sess = crate::tcp::serve(&fe, client, peer).await;
+            if let Some(id) = debug_id {
+                let px = fe
+                    .backend
+                    .as_ref()
+                    .map_or(fe.name.as_str(), |b| b.name.as_str());
+                crate::debug::closed(id, px, Some(cfd), None);
+            }
             if let (Some(logger), LogFormatKind::Tcp) = (&fe.logger, fe.log_format) {
                 if fe.dontlognull && sess.outcome.bytes_in == 0 {
                     return;
@@ -61,7 +74,9 @@ pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream) {
                 logger.send_tcplog(Level::Info, &f);
             }
         }
-        Mode::Http => crate::http::session::serve(rt.clone(), fe, client, peer, accept_date).await,
+        Mode::Http => {
+            crate::http::session::serve(rt.clone(), fe, client, peer, accept_date, debug_id).await
+        }
     }
     drop(count);
 }

@@ -10,6 +10,7 @@ pub mod args;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod debug;
 pub mod frontend;
 pub mod http;
 pub mod log;

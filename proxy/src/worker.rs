@@ -67,6 +67,7 @@ async fn accept_loop(
     l: crate::net::listener::Listener,
 ) {
     let mut stopping = rt.stopping.subscribe();
+    let lfd = l.raw_fd();
     loop {
         if *stopping.borrow() {
             return;
@@ -85,7 +86,7 @@ async fn accept_loop(
             Ok(stream) => {
                 let (rt, fe) = (rt.clone(), fe.clone());
                 tokio::task::spawn_local(async move {
-                    crate::frontend::serve(rt, fe, stream).await;
+                    crate::frontend::serve(rt, fe, stream, lfd).await;
                     drop(permits);
                 });
             }

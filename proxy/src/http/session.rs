@@ -26,7 +26,9 @@ pub async fn serve(
     client: Stream,
     peer: Option<SocketAddr>,
     accept_date: SystemTime,
+    debug_id: Option<u32>,
 ) {
+    let cfd = client.raw_fd();
     let local = client.local_addr();
     let timeouts = ClientTimeouts::of(&fe);
     let keep_alive = fe.http_conn_mode != HttpConnMode::Close;
@@ -38,6 +40,8 @@ pub async fn serve(
         peer,
         local,
         first_request: Cell::new(true),
+        cfd,
+        debug_first: Cell::new(debug_id),
     });
     let io = TokioIo::new(ClientIo::new(client, state.clone(), timeouts));
     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -31,6 +31,10 @@ pub struct SessionCtx {
     pub local: Option<SocketAddr>,
     /// Whether no request was forwarded on this connection yet (`http-reuse safe`).
     pub first_request: Cell<bool>,
+    /// The client socket's descriptor (for `-d` traces).
+    pub cfd: i32,
+    /// The `-d` stream id of the accept, used by the first request.
+    pub debug_first: Cell<Option<u32>>,
 }
 
 /// The request as balancing algorithms see it.
@@ -95,6 +99,8 @@ pub struct TxnInfo {
     pub t_response: i64,
     /// haproxy's termination state (first two letters).
     pub termination: [u8; 2],
+    /// The server connection's descriptor (for `-d` traces).
+    pub sfd: Option<i32>,
 }
 
 impl Default for TxnInfo {
@@ -106,12 +112,41 @@ impl Default for TxnInfo {
             t_connect: -1,
             t_response: -1,
             termination: *b"--",
+            sfd: None,
         }
     }
 }
 
 /// Handles one request.
 pub async fn handle(
+    ctx: &SessionCtx,
+    req: Request<Incoming>,
+    info: &mut TxnInfo,
+) -> Result<Response<ProxyBody>, std::convert::Infallible> {
+    let fe = &ctx.fe;
+    let debug_id = crate::debug::enabled().then(|| {
+        let id = ctx.debug_first.take().unwrap_or_else(crate::debug::next_id);
+        let line = String::from_utf8_lossy(&super::log::request_line(&req)).into_owned();
+        crate::debug::request(id, &fe.name, Some(ctx.cfd), &line, req.headers());
+        id
+    });
+    let resp = respond(ctx, req, info).await;
+    if let (Some(id), Ok(r)) = (debug_id, &resp) {
+        let px = info
+            .be
+            .as_ref()
+            .map_or(fe.name.as_str(), |b| b.name.as_str());
+        let line = format!(
+            "HTTP/1.1 {} {}",
+            r.status().as_u16(),
+            r.status().canonical_reason().unwrap_or("")
+        );
+        crate::debug::response(id, px, Some(ctx.cfd), info.sfd, &line, r.headers());
+    }
+    resp
+}
+
+async fn respond(
     ctx: &SessionCtx,
     req: Request<Incoming>,
     info: &mut TxnInfo,
@@ -203,13 +238,14 @@ async fn forward(
     let key = Arc::as_ptr(guard.server()) as pool::Key;
     let connecting = tokio::time::Instant::now();
     if reuse {
-        while let Some(mut s) = pool::take(key) {
+        while let Some((mut s, sfd)) = pool::take(key) {
+            info.sfd = Some(sfd);
             info.t_connect = 0;
             let sent = tokio::time::Instant::now();
             match s.try_send_request(out).await {
                 Ok(resp) => {
                     info.t_response = sent.elapsed().as_millis() as i64;
-                    return finish(ctx, be, guard, key, s, resp, mode, client_upgrade);
+                    return finish(ctx, be, guard, (key, sfd), s, resp, mode, client_upgrade);
                 }
                 Err(mut e) => match e.take_message() {
                     // Not sent: the idle connection was closed meanwhile; try another.
@@ -220,7 +256,8 @@ async fn forward(
         }
     }
     let dst_port = ctx.local.map(|a| a.port());
-    let (guard, mut s) = open(be, guard, &SrcOnly(src), dst_port).await?;
+    let (guard, mut s, sfd) = open(be, guard, &SrcOnly(src), dst_port).await?;
+    info.sfd = Some(sfd);
     info.t_connect = connecting.elapsed().as_millis() as i64;
     info.server = Some(guard.server().clone());
     let key = Arc::as_ptr(guard.server()) as pool::Key;
@@ -228,7 +265,7 @@ async fn forward(
     match s.send_request(out).await {
         Ok(resp) => {
             info.t_response = sent.elapsed().as_millis() as i64;
-            finish(ctx, be, guard, key, s, resp, mode, client_upgrade)
+            finish(ctx, be, guard, (key, sfd), s, resp, mode, client_upgrade)
         }
         Err(e) => Err(classify(&e)),
     }
@@ -272,10 +309,11 @@ async fn open(
     guard: ServerGuard,
     req: &dyn LbRequest,
     dst_port: Option<u16>,
-) -> Result<(ServerGuard, SendRequest<ProxyBody>), Failure> {
+) -> Result<(ServerGuard, SendRequest<ProxyBody>, i32), Failure> {
     let (stream, guard, _retries) = crate::tcp::connect_with_retries(be, guard, req, dst_port)
         .await
         .map_err(|_| Failure::Unavailable)?;
+    let sfd = stream.raw_fd();
     let io = TokioIo::new(Idle::new(stream, be.timeouts.server));
     let (sender, conn) = hyper::client::conn::http1::Builder::new()
         .preserve_header_case(true)
@@ -286,7 +324,7 @@ async fn open(
         // Errors here surface on the request that was using the connection.
         let _ = conn.with_upgrades().await;
     });
-    Ok((guard, sender))
+    Ok((guard, sender, sfd))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -294,7 +332,7 @@ fn finish(
     ctx: &SessionCtx,
     be: &BackendRt,
     guard: ServerGuard,
-    key: pool::Key,
+    (key, sfd): (pool::Key, i32),
     sender: SendRequest<ProxyBody>,
     mut resp: Response<Incoming>,
     mode: HttpConnMode,
@@ -321,7 +359,7 @@ fn finish(
         return Ok(Response::from_parts(parts, ProxyBody::empty()));
     }
     if mode == HttpConnMode::KeepAlive && be.http_reuse != HttpReuse::Never {
-        pool::put(key, sender);
+        pool::put(key, sender, sfd);
     }
     let (mut parts, body) = resp.into_parts();
     strip_hop_by_hop(&mut parts.headers, false);

@@ -91,6 +91,15 @@ pub enum Listener {
 }
 
 impl Listener {
+    /// The socket's descriptor (for `-d` traces).
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Listener::Tcp(l) => l.as_raw_fd(),
+            Listener::Unix(l) => l.as_raw_fd(),
+        }
+    }
+
     /// Waits for the next connection.
     pub async fn accept(&self) -> io::Result<Stream> {
         match self {

@@ -27,6 +27,15 @@ impl Stream {
         }
     }
 
+    /// The socket's descriptor (for `-d` traces).
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
     /// The local IP address and port, when it has one.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match self {
