@@ -92,7 +92,9 @@ pub fn parse_bind_addr(s: &str) -> Result<Vec<BindAddr>, String> {
         "fd" => {
             return match rest.parse::<i32>() {
                 Ok(n) if n >= 0 => Ok(vec![BindAddr::Fd(n)]),
-                _ => Err(format!("file descriptor '{rest}' is not a valid integer in '{s}'")),
+                _ => Err(format!(
+                    "file descriptor '{rest}' is not a valid integer in '{s}'"
+                )),
             }
         }
         "sockpair" | "udp" | "udp4" | "udp6" | "quic4" | "quic6" | "tcp" | "tcp4" | "tcp6"
@@ -118,10 +120,14 @@ pub fn parse_bind_addr(s: &str) -> Result<Vec<BindAddr>, String> {
         }
     };
     if hi < lo {
-        return Err(format!("invalid port range '{ports}': end is lower than start"));
+        return Err(format!(
+            "invalid port range '{ports}': end is lower than start"
+        ));
     }
     let ip = resolve_host(host, family)?;
-    Ok((lo..=hi).map(|p| BindAddr::Inet(SocketAddr::new(ip, p))).collect())
+    Ok((lo..=hi)
+        .map(|p| BindAddr::Inet(SocketAddr::new(ip, p)))
+        .collect())
 }
 
 /// Parses a comma-separated list of bind addresses.
@@ -152,7 +158,9 @@ pub(crate) fn lookup_id(file: &str, name: &str) -> Option<u32> {
 /// Parses an unsigned integer option value.
 pub(crate) fn parse_u32(kw: &str, v: Option<&String>) -> Result<u32, String> {
     match v {
-        Some(v) => v.parse::<u32>().map_err(|_| format!("'{kw}' expects an integer argument, got '{v}'")),
+        Some(v) => v
+            .parse::<u32>()
+            .map_err(|_| format!("'{kw}' expects an integer argument, got '{v}'")),
         None => Err(format!("'{kw}' expects an integer argument")),
     }
 }
@@ -161,7 +169,10 @@ pub(crate) fn parse_u32(kw: &str, v: Option<&String>) -> Result<u32, String> {
 /// section kind for messages.
 pub fn parse_bind(loc: &Loc, args: &[String], section: &str) -> Result<Bind, String> {
     let Some(addr) = args.first() else {
-        return Err("'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.".to_string());
+        return Err(
+            "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments."
+                .to_string(),
+        );
     };
     let addrs = parse_bind_addrs(addr).map_err(|e| format!("'bind {addr}' : {e}"))?;
     let mut b = Bind {
@@ -181,7 +192,8 @@ pub fn parse_bind(loc: &Loc, args: &[String], section: &str) -> Result<Bind, Str
         let kw = args[i].as_str();
         let val = args.get(i + 1);
         let need = |v: Option<&String>| -> Result<String, String> {
-            v.cloned().ok_or_else(|| format!("'bind {addr}' : missing value for '{kw}' option"))
+            v.cloned()
+                .ok_or_else(|| format!("'bind {addr}' : missing value for '{kw}' option"))
         };
         match kw {
             "name" => {
@@ -200,10 +212,9 @@ pub fn parse_bind(loc: &Loc, args: &[String], section: &str) -> Result<Bind, Str
             "v6only" => b.v6only = true,
             "mode" => {
                 let v = need(val)?;
-                b.unix_mode = Some(
-                    u32::from_str_radix(&v, 8)
-                        .map_err(|_| format!("'bind {addr}' : 'mode' expects an octal value, got '{v}'"))?,
-                );
+                b.unix_mode = Some(u32::from_str_radix(&v, 8).map_err(|_| {
+                    format!("'bind {addr}' : 'mode' expects an octal value, got '{v}'")
+                })?);
                 i += 1;
             }
             "uid" => {
@@ -243,7 +254,9 @@ pub fn parse_bind(loc: &Loc, args: &[String], section: &str) -> Result<Bind, Str
         i += 1;
     }
     if b.v4v6 && b.v6only {
-        return Err(format!("'bind {addr}' : 'v4v6' and 'v6only' are mutually exclusive"));
+        return Err(format!(
+            "'bind {addr}' : 'v4v6' and 'v6only' are mutually exclusive"
+        ));
     }
     Ok(b)
 }
@@ -261,24 +274,46 @@ mod tests {
     fn addresses() {
         assert_eq!(parse_bind_addrs(":80").unwrap(), [inet("0.0.0.0:80")]);
         assert_eq!(parse_bind_addrs("*:80").unwrap(), [inet("0.0.0.0:80")]);
-        assert_eq!(parse_bind_addrs("10.0.0.1:80").unwrap(), [inet("10.0.0.1:80")]);
+        assert_eq!(
+            parse_bind_addrs("10.0.0.1:80").unwrap(),
+            [inet("10.0.0.1:80")]
+        );
         assert_eq!(parse_bind_addrs("[::1]:80").unwrap(), [inet("[::1]:80")]);
         assert_eq!(parse_bind_addrs(":::80").unwrap(), [inet("[::]:80")]);
         assert_eq!(parse_bind_addrs("ipv6@:80").unwrap(), [inet("[::]:80")]);
-        assert_eq!(parse_bind_addrs("ipv4@127.0.0.1:81").unwrap(), [inet("127.0.0.1:81")]);
+        assert_eq!(
+            parse_bind_addrs("ipv4@127.0.0.1:81").unwrap(),
+            [inet("127.0.0.1:81")]
+        );
         assert_eq!(
             parse_bind_addrs("127.0.0.1:8000-8002,:9000").unwrap(),
-            [inet("127.0.0.1:8000"), inet("127.0.0.1:8001"), inet("127.0.0.1:8002"), inet("0.0.0.0:9000")]
+            [
+                inet("127.0.0.1:8000"),
+                inet("127.0.0.1:8001"),
+                inet("127.0.0.1:8002"),
+                inet("0.0.0.0:9000")
+            ]
         );
-        assert_eq!(parse_bind_addrs("/run/x.sock").unwrap(), [BindAddr::Unix("/run/x.sock".into())]);
-        assert_eq!(parse_bind_addrs("unix@rel.sock").unwrap(), [BindAddr::Unix("rel.sock".into())]);
-        assert_eq!(parse_bind_addrs("abns@foo").unwrap(), [BindAddr::Abns("foo".into())]);
+        assert_eq!(
+            parse_bind_addrs("/run/x.sock").unwrap(),
+            [BindAddr::Unix("/run/x.sock".into())]
+        );
+        assert_eq!(
+            parse_bind_addrs("unix@rel.sock").unwrap(),
+            [BindAddr::Unix("rel.sock".into())]
+        );
+        assert_eq!(
+            parse_bind_addrs("abns@foo").unwrap(),
+            [BindAddr::Abns("foo".into())]
+        );
         assert_eq!(parse_bind_addrs("fd@3").unwrap(), [BindAddr::Fd(3)]);
     }
 
     #[test]
     fn address_errors() {
-        assert!(parse_bind_addrs("127.0.0.1").unwrap_err().contains("missing port"));
+        assert!(parse_bind_addrs("127.0.0.1")
+            .unwrap_err()
+            .contains("missing port"));
         assert!(parse_bind_addrs(":0").is_err());
         assert!(parse_bind_addrs(":70000").is_err());
         assert!(parse_bind_addrs(":90-80").is_err());
@@ -290,16 +325,31 @@ mod tests {
 
     #[test]
     fn options() {
-        let loc = Loc { file: Arc::new("t".into()), line: 1 };
+        let loc = Loc {
+            file: Arc::new("t".into()),
+            line: 1,
+        };
         let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        let b = parse_bind(&loc, &w(":80 name web maxconn 10 backlog 5 v4v6 mode 660 uid 0 gid 0"), "frontend")
-            .unwrap();
+        let b = parse_bind(
+            &loc,
+            &w(":80 name web maxconn 10 backlog 5 v4v6 mode 660 uid 0 gid 0"),
+            "frontend",
+        )
+        .unwrap();
         assert_eq!(b.name.as_deref(), Some("web"));
         assert_eq!((b.maxconn, b.backlog, b.v4v6), (Some(10), Some(5), true));
         assert_eq!(b.unix_mode, Some(0o660));
         assert_eq!((b.unix_uid, b.unix_gid), (Some(0), Some(0)));
-        assert_eq!(parse_bind(&loc, &w(":80 user root"), "frontend").unwrap().unix_uid, Some(0));
-        assert_eq!(parse_bind(&loc, &w(":80 ssl"), "frontend").unwrap_err(), "'bind :80' : 'ssl' is not supported yet");
+        assert_eq!(
+            parse_bind(&loc, &w(":80 user root"), "frontend")
+                .unwrap()
+                .unix_uid,
+            Some(0)
+        );
+        assert_eq!(
+            parse_bind(&loc, &w(":80 ssl"), "frontend").unwrap_err(),
+            "'bind :80' : 'ssl' is not supported yet"
+        );
         assert_eq!(
             parse_bind(&loc, &w(":80 nmae x"), "frontend").unwrap_err(),
             "'bind :80' in section 'frontend': unknown keyword 'nmae'; did you mean 'name'?"

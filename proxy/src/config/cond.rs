@@ -33,7 +33,13 @@ pub fn eval_condition_env(
     // haproxy evaluates the words joined by a space; functions' arguments are then split on
     // commas. Quotes were removed by the lexer already.
     let text = expr_words.join(" ");
-    let mut p = CondParser { s: text.as_bytes(), pos: 0, features, env, text: &text };
+    let mut p = CondParser {
+        s: text.as_bytes(),
+        pos: 0,
+        features,
+        env,
+        text: &text,
+    };
     let v = p.expr()?;
     p.skip_blanks();
     if p.pos < p.s.len() {
@@ -108,7 +114,10 @@ impl CondParser<'_> {
         }
         let start = self.pos;
         while self.pos < self.s.len()
-            && !matches!(self.s[self.pos], b' ' | b'\t' | b'(' | b')' | b'&' | b'|' | b'!')
+            && !matches!(
+                self.s[self.pos],
+                b' ' | b'\t' | b'(' | b')' | b'&' | b'|' | b'!'
+            )
         {
             self.pos += 1;
         }
@@ -185,12 +194,14 @@ impl CondParser<'_> {
             }
             "version_atleast" => {
                 want(1)?;
-                Ok(compare_version(&args[0]).map_err(|e| e + &format!(" at position {}", at + 1))?
+                Ok(compare_version(&args[0])
+                    .map_err(|e| e + &format!(" at position {}", at + 1))?
                     != std::cmp::Ordering::Less)
             }
             "version_before" => {
                 want(1)?;
-                Ok(compare_version(&args[0]).map_err(|e| e + &format!(" at position {}", at + 1))?
+                Ok(compare_version(&args[0])
+                    .map_err(|e| e + &format!(" at position {}", at + 1))?
                     == std::cmp::Ordering::Less)
             }
             _ => Err(format!(
@@ -207,8 +218,10 @@ impl CondParser<'_> {
 /// Compares [`HAPROXY_COMPAT_VERSION`] with `other` on the components the former has.
 fn compare_version(other: &str) -> Result<std::cmp::Ordering, String> {
     // "2.6-dev3", "2.6.12-1+deb12u4": only the leading dotted numbers matter here.
-    let numeric: String =
-        other.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect::<String>();
+    let numeric: String = other
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect::<String>();
     let theirs: Vec<u64> = numeric
         .split('.')
         .filter(|s| !s.is_empty())
@@ -218,8 +231,10 @@ fn compare_version(other: &str) -> Result<std::cmp::Ordering, String> {
     if theirs.is_empty() {
         return Err(format!("invalid version '{other}'"));
     }
-    let ours: Vec<u64> =
-        HAPROXY_COMPAT_VERSION.split('.').filter_map(|s| s.parse::<u64>().ok()).collect();
+    let ours: Vec<u64> = HAPROXY_COMPAT_VERSION
+        .split('.')
+        .filter_map(|s| s.parse::<u64>().ok())
+        .collect();
     for (i, o) in ours.iter().enumerate() {
         let t = theirs.get(i).copied().unwrap_or(0);
         match o.cmp(&t) {
@@ -249,8 +264,12 @@ mod tests {
         assert_eq!(ev("1"), Ok(true));
         assert_eq!(ev("-1"), Ok(true));
         assert_eq!(ev("2"), Ok(true));
-        assert!(ev("abc").unwrap_err().starts_with("unparsable conditional expression 'abc'"));
-        assert!(ev("1 2").unwrap_err().starts_with("unexpected character '2'"));
+        assert!(ev("abc")
+            .unwrap_err()
+            .starts_with("unparsable conditional expression 'abc'"));
+        assert!(ev("1 2")
+            .unwrap_err()
+            .starts_with("unexpected character '2'"));
     }
 
     #[test]
@@ -288,8 +307,14 @@ mod tests {
 
     #[test]
     fn cc_strings() {
-        assert_eq!(eval_condition_str("streq(a,a) && !feature(X)", &[]), Ok(true));
-        assert_eq!(eval_condition_str("version_before(2.5) || 0", &[]), Ok(false));
+        assert_eq!(
+            eval_condition_str("streq(a,a) && !feature(X)", &[]),
+            Ok(true)
+        );
+        assert_eq!(
+            eval_condition_str("version_before(2.5) || 0", &[]),
+            Ok(false)
+        );
         assert_eq!(eval_condition_str("feature(LUA)", &["LUA"]), Ok(true));
         assert!(eval_condition_str("\"unterminated", &[]).is_err());
     }

@@ -47,12 +47,20 @@ pub struct Diag {
 impl Diag {
     /// An error at `loc`.
     pub fn error(loc: &Loc, message: impl Into<String>) -> Self {
-        Diag { loc: Some(loc.clone()), severity: Severity::Alert, message: message.into() }
+        Diag {
+            loc: Some(loc.clone()),
+            severity: Severity::Alert,
+            message: message.into(),
+        }
     }
 
     /// A warning at `loc`.
     pub fn warning(loc: &Loc, message: impl Into<String>) -> Self {
-        Diag { loc: Some(loc.clone()), severity: Severity::Warning, message: message.into() }
+        Diag {
+            loc: Some(loc.clone()),
+            severity: Severity::Warning,
+            message: message.into(),
+        }
     }
 
     /// Whether this diagnostic refuses the configuration.

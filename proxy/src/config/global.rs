@@ -10,19 +10,37 @@ use super::model::{CliLevel, Global, LogLine, StatsSocket};
 use super::timeouts::parse_time;
 
 /// `'kw' cannot handle unexpected argument 'x'.` when `args` has more than `max` words.
-pub(crate) fn too_many(loc: &Loc, kw: &str, args: &[String], max: usize, diags: &mut Vec<Diag>) -> bool {
+pub(crate) fn too_many(
+    loc: &Loc,
+    kw: &str,
+    args: &[String],
+    max: usize,
+    diags: &mut Vec<Diag>,
+) -> bool {
     if let Some(extra) = args.get(max) {
-        diags.push(Diag::error(loc, format!("'{kw}' cannot handle unexpected argument '{extra}'.")));
+        diags.push(Diag::error(
+            loc,
+            format!("'{kw}' cannot handle unexpected argument '{extra}'."),
+        ));
         true
     } else {
         false
     }
 }
 
-fn one_arg<'a>(loc: &Loc, kw: &str, what: &str, args: &'a [String], diags: &mut Vec<Diag>) -> Option<&'a str> {
+fn one_arg<'a>(
+    loc: &Loc,
+    kw: &str,
+    what: &str,
+    args: &'a [String],
+    diags: &mut Vec<Diag>,
+) -> Option<&'a str> {
     match args.first() {
         None => {
-            diags.push(Diag::error(loc, format!("'{kw}' expects {what} as an argument.")));
+            diags.push(Diag::error(
+                loc,
+                format!("'{kw}' expects {what} as an argument."),
+            ));
             None
         }
         Some(_) if too_many(loc, kw, args, 1, diags) => None,
@@ -35,13 +53,21 @@ fn int_arg(loc: &Loc, kw: &str, args: &[String], diags: &mut Vec<Diag>) -> Optio
     match a.parse::<u32>() {
         Ok(n) => Some(n),
         Err(_) => {
-            diags.push(Diag::error(loc, format!("'{kw}' expects an integer argument, got '{a}'.")));
+            diags.push(Diag::error(
+                loc,
+                format!("'{kw}' expects an integer argument, got '{a}'."),
+            ));
             None
         }
     }
 }
 
-fn time_arg(loc: &Loc, kw: &str, args: &[String], diags: &mut Vec<Diag>) -> Option<std::time::Duration> {
+fn time_arg(
+    loc: &Loc,
+    kw: &str,
+    args: &[String],
+    diags: &mut Vec<Diag>,
+) -> Option<std::time::Duration> {
     let a = one_arg(loc, kw, "a time value", args, diags)?;
     match parse_time(a) {
         Ok(d) => Some(d),
@@ -53,7 +79,13 @@ fn time_arg(loc: &Loc, kw: &str, args: &[String], diags: &mut Vec<Diag>) -> Opti
 }
 
 /// Applies one `global` line (`words[0]` is the keyword).
-pub fn global_keyword(g: &mut Global, env: &mut EnvOverlay<'_>, loc: &Loc, words: &[String], diags: &mut Vec<Diag>) {
+pub fn global_keyword(
+    g: &mut Global,
+    env: &mut EnvOverlay<'_>,
+    loc: &Loc,
+    words: &[String],
+    diags: &mut Vec<Diag>,
+) {
     let kw = words[0].as_str();
     let args = &words[1..];
     match kw {
@@ -237,11 +269,12 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
                 };
                 let r: Result<(), String> = match kw {
                     "level" => match v.as_str() {
-                        "user" => Ok(s.level = CliLevel::User),
-                        "operator" => Ok(s.level = CliLevel::Operator),
-                        "admin" => Ok(s.level = CliLevel::Admin),
+                        "user" => Ok(CliLevel::User),
+                        "operator" => Ok(CliLevel::Operator),
+                        "admin" => Ok(CliLevel::Admin),
                         _ => Err("'level' only supports 'user', 'operator', and 'admin'".to_string()),
-                    },
+                    }
+                    .map(|l| s.level = l),
                     "mode" => u32::from_str_radix(v, 8)
                         .map(|m| s.mode = Some(m))
                         .map_err(|_| format!("'mode' expects an octal value, got '{v}'")),
@@ -278,10 +311,25 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
 
 fn unknown_socket_param(loc: &Loc, kw: &str) -> Diag {
     const KNOWN: &[&str] = &["level", "mode", "user", "uid", "group", "gid"];
-    const LATER: &[&str] = &["expose-fd", "process", "thread", "severity-output", "accept-proxy", "name", "maxconn", "backlog"];
+    const LATER: &[&str] = &[
+        "expose-fd",
+        "process",
+        "thread",
+        "severity-output",
+        "accept-proxy",
+        "name",
+        "maxconn",
+        "backlog",
+    ];
     if LATER.contains(&kw) {
         Diag::error(loc, format!("'stats socket' : '{kw}' is not supported yet"))
     } else {
-        Diag::error(loc, format!("'stats socket' : unknown keyword '{kw}'{}", did_you_mean(kw, &[KNOWN, LATER])))
+        Diag::error(
+            loc,
+            format!(
+                "'stats socket' : unknown keyword '{kw}'{}",
+                did_you_mean(kw, &[KNOWN, LATER])
+            ),
+        )
     }
 }

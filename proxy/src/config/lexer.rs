@@ -37,7 +37,12 @@ pub struct MapEnv(pub HashMap<String, String>);
 impl MapEnv {
     /// An environment holding exactly `pairs`.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
-        MapEnv(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        MapEnv(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 }
 
@@ -63,12 +68,18 @@ pub struct EnvOverlay<'a> {
 impl<'a> EnvOverlay<'a> {
     /// No change yet over `base`.
     pub fn new(base: &'a dyn Env) -> Self {
-        EnvOverlay { base, changes: HashMap::new(), reset_keep: None, pseudo: HashMap::new() }
+        EnvOverlay {
+            base,
+            changes: HashMap::new(),
+            reset_keep: None,
+            pseudo: HashMap::new(),
+        }
     }
 
     /// `setenv NAME VALUE`.
     pub fn set(&mut self, name: &str, value: &str) {
-        self.changes.insert(name.to_string(), Some(value.to_string()));
+        self.changes
+            .insert(name.to_string(), Some(value.to_string()));
     }
 
     /// `presetenv NAME VALUE`: only when not already set.
@@ -85,8 +96,10 @@ impl<'a> EnvOverlay<'a> {
 
     /// `resetenv [NAME...]`: everything is removed except the names listed.
     pub fn reset(&mut self, keep: &[String]) {
-        let kept: HashMap<String, Option<String>> =
-            keep.iter().filter_map(|k| self.get(k).map(|v| (k.clone(), Some(v)))).collect();
+        let kept: HashMap<String, Option<String>> = keep
+            .iter()
+            .filter_map(|k| self.get(k).map(|v| (k.clone(), Some(v))))
+            .collect();
         self.changes = kept;
         self.reset_keep = Some(keep.to_vec());
     }
@@ -98,7 +111,11 @@ impl<'a> EnvOverlay<'a> {
 
     /// Every variable set through the overlay (for the runtime, which must export them).
     pub fn changes(&self) -> Vec<(String, Option<String>)> {
-        let mut v: Vec<_> = self.changes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut v: Vec<_> = self
+            .changes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         v.sort();
         v
     }
@@ -189,9 +206,13 @@ pub fn split_line(line: &str, env: &dyn Env) -> Result<Vec<String>, String> {
                     i += 2;
                 }
                 b'x' => {
-                    let hex = b.get(i + 2..i + 4).and_then(|h| std::str::from_utf8(h).ok());
+                    let hex = b
+                        .get(i + 2..i + 4)
+                        .and_then(|h| std::str::from_utf8(h).ok());
                     match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        Some(v) if hex.is_some_and(|h| h.bytes().all(|x| x.is_ascii_hexdigit())) => {
+                        Some(v)
+                            if hex.is_some_and(|h| h.bytes().all(|x| x.is_ascii_hexdigit())) =>
+                        {
                             cur.push(v);
                             i += 4;
                         }
@@ -259,10 +280,16 @@ pub fn split_line(line: &str, env: &dyn Env) -> Result<Vec<String>, String> {
                 j += 1;
             }
             i = j;
-            let value = env.get(name).or_else(|| default.map(str::to_string)).unwrap_or_default();
+            let value = env
+                .get(name)
+                .or_else(|| default.map(str::to_string))
+                .unwrap_or_default();
             if split {
                 // "${VAR[*]}": each blank-separated part of the value becomes its own word.
-                let mut parts = value.split([' ', '\t']).filter(|p| !p.is_empty()).peekable();
+                let mut parts = value
+                    .split([' ', '\t'])
+                    .filter(|p| !p.is_empty())
+                    .peekable();
                 while let Some(p) = parts.next() {
                     cur.extend_from_slice(p.as_bytes());
                     if parts.peek().is_some() {
@@ -283,7 +310,10 @@ pub fn split_line(line: &str, env: &dyn Env) -> Result<Vec<String>, String> {
     if in_word {
         words.push(cur);
     }
-    Ok(words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect())
+    Ok(words
+        .into_iter()
+        .map(|w| String::from_utf8_lossy(&w).into_owned())
+        .collect())
 }
 
 #[cfg(test)]
@@ -339,7 +369,10 @@ mod tests {
         assert!(s("\"${1ab}\"")[0].starts_with("ERR forbidden first char"));
         assert_eq!(s("\"$V-x\""), ["a b-x"]);
         assert_eq!(s("\"$Vx\""), [""]);
-        assert_eq!(s("\"a$ b\""), ["ERR forbidden first char in environment variable name at position 4"]);
+        assert_eq!(
+            s("\"a$ b\""),
+            ["ERR forbidden first char in environment variable name at position 4"]
+        );
         assert_eq!(s("\"${X-}\""), [""]);
         assert_eq!(s("\"${.LINE}\""), [""]);
     }

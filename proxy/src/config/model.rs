@@ -21,7 +21,9 @@ pub struct Config {
 impl Config {
     /// The proxy named `name` that can act as a backend.
     pub fn backend(&self, name: &str) -> Option<&Proxy> {
-        self.proxies.iter().find(|p| p.cap.backend && p.name == name)
+        self.proxies
+            .iter()
+            .find(|p| p.cap.backend && p.name == name)
     }
 }
 
@@ -248,12 +250,20 @@ impl IpNet {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
                 let bits = u32::from(self.prefix.min(32));
-                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                };
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 let bits = u32::from(self.prefix.min(128));
-                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - bits)
+                };
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,

@@ -22,8 +22,17 @@ pub fn load(paths: &[PathBuf], env: &dyn Env, features: &[&str]) -> (Option<Conf
 }
 
 /// Parses `text` as if it were the file `name` (tests, `-f -` style use).
-pub fn parse_str(name: &str, text: &str, env: &dyn Env, features: &[&str]) -> (Option<Config>, Vec<Diag>) {
-    let reader = Reader::new(vec![(PathBuf::from(name), text.to_string())], EnvOverlay::new(env), features);
+pub fn parse_str(
+    name: &str,
+    text: &str,
+    env: &dyn Env,
+    features: &[&str],
+) -> (Option<Config>, Vec<Diag>) {
+    let reader = Reader::new(
+        vec![(PathBuf::from(name), text.to_string())],
+        EnvOverlay::new(env),
+        features,
+    );
     parse_reader(reader, Vec::new())
 }
 
@@ -38,7 +47,8 @@ enum Current {
 
 /// Characters haproxy permits in proxy names.
 fn invalid_char(name: &str) -> Option<char> {
-    name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
 }
 
 struct State {
@@ -56,8 +66,12 @@ impl State {
         match std::mem::replace(&mut self.current, Current::None) {
             Current::Proxy(sec) if sec.kind == Kind::Defaults => {
                 if !sec.proxy.name.is_empty() {
-                    let count = self.named_defaults.get(&sec.proxy.name).map_or(0, |(_, n)| *n);
-                    self.named_defaults.insert(sec.proxy.name.clone(), ((*sec).clone(), count + 1));
+                    let count = self
+                        .named_defaults
+                        .get(&sec.proxy.name)
+                        .map_or(0, |(_, n)| *n);
+                    self.named_defaults
+                        .insert(sec.proxy.name.clone(), ((*sec).clone(), count + 1));
                 }
                 // Any defaults section, named or not, is the implicit one for what follows.
                 self.last_defaults = Some(*sec);
@@ -74,17 +88,27 @@ impl State {
             Some(n) if n != "from" => (n.as_str(), &args[1..]),
             _ if kind == Kind::Defaults => ("", args),
             _ => {
-                diags.push(Diag::error(loc, format!("'{word}' expects <name> as an argument.")));
+                diags.push(Diag::error(
+                    loc,
+                    format!("'{word}' expects <name> as an argument."),
+                ));
                 ("", args)
             }
         };
         // Defaults names are checked only when referenced (haproxy is permissive there).
         if let Some(c) = invalid_char(name).filter(|_| kind != Kind::Defaults) {
-            diags.push(Diag::error(loc, format!("character '{c}' is not permitted in '{word}' name '{name}'.")));
+            diags.push(Diag::error(
+                loc,
+                format!("character '{c}' is not permitted in '{word}' name '{name}'."),
+            ));
         }
         // A defaults section starts from the built-in values ("resets all settings"); the
         // others from the latest defaults section, named or not.
-        let mut defaults = if kind == Kind::Defaults { None } else { self.last_defaults.as_ref() };
+        let mut defaults = if kind == Kind::Defaults {
+            None
+        } else {
+            self.last_defaults.as_ref()
+        };
         match rest {
             [] => {}
             [f, d] if f == "from" => match self.named_defaults.get(d) {
@@ -109,7 +133,8 @@ impl State {
             let cap = kind.cap();
             if let Some(o) = self.sections.iter().find(|s| {
                 s.proxy.name == name
-                    && ((cap.frontend && s.proxy.cap.frontend) || (cap.backend && s.proxy.cap.backend))
+                    && ((cap.frontend && s.proxy.cap.frontend)
+                        || (cap.backend && s.proxy.cap.backend))
             }) {
                 diags.push(Diag::error(
                     loc,
@@ -139,16 +164,24 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
     while let Some((loc, words)) = reader.next_line(&mut diags) {
         let kw = words[0].as_str();
         let args = &words[1..];
-        if ["global", "defaults", "frontend", "backend", "listen"].contains(&kw) || SECTIONS_UNSUPPORTED.contains(&kw) {
+        if ["global", "defaults", "frontend", "backend", "listen"].contains(&kw)
+            || SECTIONS_UNSUPPORTED.contains(&kw)
+        {
             // `.SECTION`: the section's name, or its type when it has none.
-            let section = args.first().filter(|a| *a != "from" && kw != "global").unwrap_or(&words[0]);
+            let section = args
+                .first()
+                .filter(|a| *a != "from" && kw != "global")
+                .unwrap_or(&words[0]);
             reader.env.set_pseudo(".SECTION", section);
         }
         match kw {
             "global" => {
                 st.close();
                 if let Some(x) = args.first() {
-                    diags.push(Diag::error(&loc, format!("'global' cannot handle unexpected argument '{x}'.")));
+                    diags.push(Diag::error(
+                        &loc,
+                        format!("'global' cannot handle unexpected argument '{x}'."),
+                    ));
                 }
                 st.current = Current::Global;
             }
@@ -158,7 +191,10 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
             "listen" => st.header(Kind::Listen, &loc, args, &mut diags),
             _ if SECTIONS_UNSUPPORTED.contains(&kw) => {
                 st.close();
-                diags.push(Diag::error(&loc, format!("'{kw}' sections are not supported yet")));
+                diags.push(Diag::error(
+                    &loc,
+                    format!("'{kw}' sections are not supported yet"),
+                ));
                 st.current = Current::Skipped;
             }
             _ => match &mut st.current {
@@ -170,13 +206,24 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
                     } else {
                         format!(
                             "unknown keyword '{kw}' out of section{}",
-                            did_you_mean(kw, &[&["global", "defaults", "frontend", "backend", "listen"]])
+                            did_you_mean(
+                                kw,
+                                &[&["global", "defaults", "frontend", "backend", "listen"]]
+                            )
                         )
                     };
                     diags.push(Diag::error(&loc, msg))
                 }
-                Current::Global => global_keyword(&mut st.config.global, &mut reader.env, &loc, &words, &mut diags),
-                Current::Proxy(sec) => proxy_keyword(sec, &st.config.global, &loc, &words, &mut diags),
+                Current::Global => global_keyword(
+                    &mut st.config.global,
+                    &mut reader.env,
+                    &loc,
+                    &words,
+                    &mut diags,
+                ),
+                Current::Proxy(sec) => {
+                    proxy_keyword(sec, &st.config.global, &loc, &words, &mut diags)
+                }
                 Current::Skipped => {}
             },
         }
@@ -190,7 +237,13 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
     let files = reader.file_names();
     diags.sort_by_key(|d| match &d.loc {
         None => (0, 0),
-        Some(l) => (files.iter().position(|f| *f == l.file).map_or(usize::MAX, |i| i + 1), l.line),
+        Some(l) => (
+            files
+                .iter()
+                .position(|f| *f == l.file)
+                .map_or(usize::MAX, |i| i + 1),
+            l.line,
+        ),
     });
     let ok = !diags.iter().any(Diag::is_error);
     (ok.then_some(st.config), diags)

@@ -6,7 +6,8 @@ use super::bind::parse_bind;
 use super::diag::{Diag, Loc};
 use super::global::too_many;
 use super::keywords::{
-    did_you_mean, GLOBAL, GLOBAL_UNSUPPORTED, OPTIONS, OPTIONS_UNSUPPORTED, PROXY, PROXY_UNSUPPORTED,
+    did_you_mean, GLOBAL, GLOBAL_UNSUPPORTED, OPTIONS, OPTIONS_UNSUPPORTED, PROXY,
+    PROXY_UNSUPPORTED,
 };
 use super::model::{
     Balance, Capabilities, ForwardFor, Global, HashFunction, HashMethod, HashType, HttpConnMode,
@@ -52,10 +53,22 @@ impl Kind {
     /// Capabilities of the section kind.
     pub fn cap(self) -> Capabilities {
         match self {
-            Kind::Defaults => Capabilities { frontend: true, backend: true },
-            Kind::Frontend => Capabilities { frontend: true, backend: false },
-            Kind::Backend => Capabilities { frontend: false, backend: true },
-            Kind::Listen => Capabilities { frontend: true, backend: true },
+            Kind::Defaults => Capabilities {
+                frontend: true,
+                backend: true,
+            },
+            Kind::Frontend => Capabilities {
+                frontend: true,
+                backend: false,
+            },
+            Kind::Backend => Capabilities {
+                frontend: false,
+                backend: true,
+            },
+            Kind::Listen => Capabilities {
+                frontend: true,
+                backend: true,
+            },
         }
     }
 }
@@ -126,7 +139,14 @@ impl Section {
         proxy.binds.clear();
         proxy.servers.clear();
         proxy.use_backends.clear();
-        Section { kind, proxy, default_server, custom_id: None, default_backend_loc: None, server_custom_id: Vec::new() }
+        Section {
+            kind,
+            proxy,
+            default_server,
+            custom_id: None,
+            default_backend_loc: None,
+            server_custom_id: Vec::new(),
+        }
     }
 
     fn who(&self) -> String {
@@ -137,7 +157,17 @@ impl Section {
     /// with backend capability. `strict`: haproxy refuses it in a proxy lacking the
     /// capability (otherwise it warns and ignores it). Returns whether to apply it.
     #[allow(clippy::too_many_arguments)]
-    fn allowed(&self, loc: &Loc, kw: &str, d: bool, f: bool, b: bool, strict: bool, hint: &str, diags: &mut Vec<Diag>) -> bool {
+    fn allowed(
+        &self,
+        loc: &Loc,
+        kw: &str,
+        d: bool,
+        f: bool,
+        b: bool,
+        strict: bool,
+        hint: &str,
+        diags: &mut Vec<Diag>,
+    ) -> bool {
         let mut where_: Vec<&str> = Vec::new();
         if d {
             where_.push("defaults");
@@ -153,7 +183,13 @@ impl Section {
         }
         if self.kind == Kind::Defaults {
             if !d {
-                diags.push(Diag::error(loc, format!("'{kw}' not allowed in 'defaults' section (allowed in: {}).", where_.join(", "))));
+                diags.push(Diag::error(
+                    loc,
+                    format!(
+                        "'{kw}' not allowed in 'defaults' section (allowed in: {}).",
+                        where_.join(", ")
+                    ),
+                ));
             }
             return d;
         }
@@ -165,17 +201,33 @@ impl Section {
         if strict {
             diags.push(Diag::error(
                 loc,
-                format!("'{kw}' not allowed because {} has no {missing} capability (allowed in: {}).", self.who(), where_.join(", ")),
+                format!(
+                    "'{kw}' not allowed because {} has no {missing} capability (allowed in: {}).",
+                    self.who(),
+                    where_.join(", ")
+                ),
             ));
         } else {
-            diags.push(Diag::warning(loc, format!("'{kw}' ignored because {} has no {missing} capability.{hint}", self.who())));
+            diags.push(Diag::warning(
+                loc,
+                format!(
+                    "'{kw}' ignored because {} has no {missing} capability.{hint}",
+                    self.who()
+                ),
+            ));
         }
         false
     }
 }
 
 /// Applies one proxy-section line (`words[0]` is the keyword).
-pub fn proxy_keyword(sec: &mut Section, global: &Global, loc: &Loc, words: &[String], diags: &mut Vec<Diag>) {
+pub fn proxy_keyword(
+    sec: &mut Section,
+    global: &Global,
+    loc: &Loc,
+    words: &[String],
+    diags: &mut Vec<Diag>,
+) {
     let kw = words[0].as_str();
     let args = &words[1..];
     let section = sec.kind.word();
@@ -365,14 +417,20 @@ pub fn proxy_keyword(sec: &mut Section, global: &Global, loc: &Loc, words: &[Str
 fn int(loc: &Loc, kw: &str, args: &[String], diags: &mut Vec<Diag>) -> Option<u32> {
     match args.first() {
         None => {
-            diags.push(Diag::error(loc, format!("'{kw}' expects an integer argument.")));
+            diags.push(Diag::error(
+                loc,
+                format!("'{kw}' expects an integer argument."),
+            ));
             None
         }
         Some(_) if too_many(loc, kw, args, 1, diags) => None,
         Some(a) => match a.parse::<u32>() {
             Ok(n) => Some(n),
             Err(_) => {
-                diags.push(Diag::error(loc, format!("'{kw}' expects an integer argument, got '{a}'.")));
+                diags.push(Diag::error(
+                    loc,
+                    format!("'{kw}' expects an integer argument, got '{a}'."),
+                ));
                 None
             }
         },
@@ -396,7 +454,10 @@ fn timeout(sec: &mut Section, loc: &Loc, args: &[String], diags: &mut Vec<Diag>)
     };
     let what = format!("'timeout {name}'");
     let Some(v) = args.get(1) else {
-        diags.push(Diag::error(loc, format!("{what} expects an integer value (in milliseconds)")));
+        diags.push(Diag::error(
+            loc,
+            format!("{what} expects an integer value (in milliseconds)"),
+        ));
         return;
     };
     if too_many(loc, &format!("timeout {name}"), &args[1..], 1, diags) {
@@ -413,7 +474,13 @@ fn timeout(sec: &mut Section, loc: &Loc, args: &[String], diags: &mut Vec<Diag>)
         let cap = sec.proxy.cap;
         if !((f && cap.frontend) || (b && cap.backend)) {
             let missing = if f { "frontend" } else { "backend" };
-            diags.push(Diag::warning(loc, format!("{what} will be ignored because {} has no {missing} capability", sec.who())));
+            diags.push(Diag::warning(
+                loc,
+                format!(
+                    "{what} will be ignored because {} has no {missing} capability",
+                    sec.who()
+                ),
+            ));
             return;
         }
     }
@@ -433,17 +500,26 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
     let no_args = |diags: &mut Vec<Diag>| !too_many(loc, &full, rest, 0, diags);
     if !OPTIONS.contains(&name) {
         if OPTIONS_UNSUPPORTED.contains(&name) {
-            diags.push(Diag::error(loc, format!("'option {name}' is not supported yet")));
+            diags.push(Diag::error(
+                loc,
+                format!("'option {name}' is not supported yet"),
+            ));
         } else {
             diags.push(Diag::error(
                 loc,
-                format!("unknown option '{name}'{}", did_you_mean(name, &[OPTIONS, OPTIONS_UNSUPPORTED])),
+                format!(
+                    "unknown option '{name}'{}",
+                    did_you_mean(name, &[OPTIONS, OPTIONS_UNSUPPORTED])
+                ),
             ));
         }
         return;
     }
     if negate && matches!(name, "tcplog" | "httplog" | "forwardfor") {
-        diags.push(Diag::error(loc, format!("negation/default is not supported for option '{name}'.")));
+        diags.push(Diag::error(
+            loc,
+            format!("negation/default is not supported for option '{name}'."),
+        ));
         return;
     }
     match name {
@@ -458,44 +534,63 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
                     None => LogFormatKind::Http,
                     Some("clf") if rest.len() == 1 => LogFormatKind::HttpClf,
                     Some(_) => {
-                        diags.push(Diag::error(loc, "'option httplog' only supports 'clf' as an argument."));
+                        diags.push(Diag::error(
+                            loc,
+                            "'option httplog' only supports 'clf' as an argument.",
+                        ));
                         return;
                     }
                 }
             };
             if sec.kind == Kind::Backend {
-                diags.push(Diag::warning(loc, format!("{} : 'option {name}' directive is ignored in backends.", sec.who())));
+                diags.push(Diag::warning(
+                    loc,
+                    format!(
+                        "{} : 'option {name}' directive is ignored in backends.",
+                        sec.who()
+                    ),
+                ));
                 return;
             }
             sec.proxy.log_format = fmt;
         }
-        "dontlognull" => {
-            if no_args(diags) && sec.allowed(loc, name, true, true, false, false, "", diags) {
-                sec.proxy.dontlognull = !negate;
-            }
+        // Guards push their own diagnostics; a failed one falls through to `_ => {}`.
+        "dontlognull"
+            if no_args(diags) && sec.allowed(loc, name, true, true, false, false, "", diags) =>
+        {
+            sec.proxy.dontlognull = !negate;
         }
         "forwardfor" => {
-            let mut ff = ForwardFor { header: "X-Forwarded-For".into(), except: None, if_none: false };
+            let mut ff = ForwardFor {
+                header: "X-Forwarded-For".into(),
+                except: None,
+                if_none: false,
+            };
             let mut i = 0;
             while i < rest.len() {
                 match rest[i].as_str() {
-                    "except" => match rest.get(i + 1).map(|n| parse_ipnet(n)) {
-                        Some(Ok(net)) => {
-                            ff.except = Some(net);
-                            i += 1;
+                    "except" => {
+                        match rest.get(i + 1).map(|n| parse_ipnet(n)) {
+                            Some(Ok(net)) => {
+                                ff.except = Some(net);
+                                i += 1;
+                            }
+                            _ => {
+                                diags.push(Diag::error(loc, "'option forwardfor' 'except' requires a network or IP address."));
+                                return;
+                            }
                         }
-                        _ => {
-                            diags.push(Diag::error(loc, "'option forwardfor' 'except' requires a network or IP address."));
-                            return;
-                        }
-                    },
+                    }
                     "header" => match rest.get(i + 1) {
                         Some(h) if !h.is_empty() => {
                             ff.header = h.clone();
                             i += 1;
                         }
                         _ => {
-                            diags.push(Diag::error(loc, "'option forwardfor' 'header' requires a header name."));
+                            diags.push(Diag::error(
+                                loc,
+                                "'option forwardfor' 'header' requires a header name.",
+                            ));
                             return;
                         }
                     },
@@ -535,22 +630,29 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
                 Some(n) => match n.parse::<i32>() {
                     Ok(v) => v,
                     Err(_) => {
-                        diags.push(Diag::error(loc, format!("'option redispatch' expects an integer interval, got '{n}'.")));
+                        diags.push(Diag::error(
+                            loc,
+                            format!("'option redispatch' expects an integer interval, got '{n}'."),
+                        ));
                         return;
                     }
                 },
             };
             if sec.allowed(loc, name, true, false, true, false, "", diags) {
-                sec.proxy.redispatch = if negate || interval == 0 { None } else { Some(interval) };
+                sec.proxy.redispatch = if negate || interval == 0 {
+                    None
+                } else {
+                    Some(interval)
+                };
             }
         }
-        "allbackups" | "persist" => {
-            if no_args(diags) && sec.allowed(loc, name, true, false, true, false, "", diags) {
-                if name == "allbackups" {
-                    sec.proxy.allbackups = !negate;
-                } else {
-                    sec.proxy.persist = !negate;
-                }
+        "allbackups" | "persist"
+            if no_args(diags) && sec.allowed(loc, name, true, false, true, false, "", diags) =>
+        {
+            if name == "allbackups" {
+                sec.proxy.allbackups = !negate;
+            } else {
+                sec.proxy.persist = !negate;
             }
         }
         _ => {}
@@ -588,17 +690,25 @@ pub fn parse_ipnet(s: &str) -> Result<IpNet, String> {
     Ok(IpNet { addr, prefix })
 }
 
-const ERRORFILE_CODES: &[u16] = &[200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504];
+const ERRORFILE_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
 
 fn errorfile(sec: &mut Section, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
     if args.len() != 2 {
-        diags.push(Diag::error(loc, "'errorfile' expects <status_code> and <file> as arguments."));
+        diags.push(Diag::error(
+            loc,
+            "'errorfile' expects <status_code> and <file> as arguments.",
+        ));
         return;
     }
     let code = match args[0].parse::<u16>() {
         Ok(c) if ERRORFILE_CODES.contains(&c) => c,
         _ => {
-            diags.push(Diag::error(loc, format!("errorfile : status code '{}' not handled.", args[0])));
+            diags.push(Diag::error(
+                loc,
+                format!("errorfile : status code '{}' not handled.", args[0]),
+            ));
             return;
         }
     };
@@ -607,14 +717,22 @@ fn errorfile(sec: &mut Section, loc: &Loc, args: &[String], diags: &mut Vec<Diag
         Ok(body) => {
             sec.proxy.errorfiles.insert(code, body);
         }
-        Err(_) => diags.push(Diag::error(loc, format!("errorfile : error opening file '{}'.", args[1]))),
+        Err(_) => diags.push(Diag::error(
+            loc,
+            format!("errorfile : error opening file '{}'.", args[1]),
+        )),
     }
 }
 
 fn num_after(args: &[String], i: usize, what: &str) -> Result<u32, String> {
     args.get(i + 1)
         .and_then(|v| v.parse::<u32>().ok())
-        .ok_or_else(|| format!("'balance uri {what}' expects a positive integer (got '{}').", args.get(i + 1).map(String::as_str).unwrap_or("")))
+        .ok_or_else(|| {
+            format!(
+                "'balance uri {what}' expects a positive integer (got '{}').",
+                args.get(i + 1).map(String::as_str).unwrap_or("")
+            )
+        })
 }
 
 /// Parses the words after `balance`.
@@ -626,7 +744,9 @@ pub fn parse_balance(args: &[String]) -> Result<Balance, String> {
     let rest = &args[1..];
     let none = |b: Balance| -> Result<Balance, String> {
         match rest.first() {
-            Some(x) => Err(format!("'balance {algo}' cannot handle unexpected argument '{x}'.")),
+            Some(x) => Err(format!(
+                "'balance {algo}' cannot handle unexpected argument '{x}'."
+            )),
             None => Ok(b),
         }
     };
@@ -659,22 +779,43 @@ pub fn parse_balance(args: &[String]) -> Result<Balance, String> {
                 }
                 i += 1;
             }
-            Ok(Balance::Uri { len, depth, whole, path_only })
+            Ok(Balance::Uri {
+                len,
+                depth,
+                whole,
+                path_only,
+            })
         }
         "url_param" => match rest {
             [name] => Ok(Balance::UrlParam { name: name.clone() }),
-            [_, opt, ..] if opt == "check_post" => Err("'balance url_param ... check_post' is not supported yet".into()),
+            [_, opt, ..] if opt == "check_post" => {
+                Err("'balance url_param ... check_post' is not supported yet".into())
+            }
             [] => Err("'balance url_param' requires an URL parameter name.".into()),
-            [_, x, ..] => Err(format!("'balance url_param' cannot handle unexpected argument '{x}'.")),
+            [_, x, ..] => Err(format!(
+                "'balance url_param' cannot handle unexpected argument '{x}'."
+            )),
         },
         _ if algo.starts_with("hdr(") => {
-            let Some(name) = algo.strip_prefix("hdr(").and_then(|s| s.strip_suffix(')')).filter(|n| !n.is_empty()) else {
+            let Some(name) = algo
+                .strip_prefix("hdr(")
+                .and_then(|s| s.strip_suffix(')'))
+                .filter(|n| !n.is_empty())
+            else {
                 return Err("'balance hdr(name)' requires an HTTP header field name.".into());
             };
             match rest.first().map(String::as_str) {
-                None => Ok(Balance::Hdr { name: name.to_string(), use_domain_only: false }),
-                Some("use_domain_only") if rest.len() == 1 => Ok(Balance::Hdr { name: name.to_string(), use_domain_only: true }),
-                Some(x) => Err(format!("'balance hdr(name)' only accepts 'use_domain_only' modifier (got '{x}').")),
+                None => Ok(Balance::Hdr {
+                    name: name.to_string(),
+                    use_domain_only: false,
+                }),
+                Some("use_domain_only") if rest.len() == 1 => Ok(Balance::Hdr {
+                    name: name.to_string(),
+                    use_domain_only: true,
+                }),
+                Some(x) => Err(format!(
+                    "'balance hdr(name)' only accepts 'use_domain_only' modifier (got '{x}')."
+                )),
             }
         }
         "random" => none(Balance::Random { draws: 2 }),
@@ -684,7 +825,10 @@ pub fn parse_balance(args: &[String]) -> Result<Balance, String> {
                 .and_then(|s| s.strip_suffix(')'))
                 .and_then(|n| n.parse::<u32>().ok())
                 .filter(|n| *n >= 1)
-                .ok_or_else(|| "'balance random(<draws>)' expects a positive integer number of draws.".to_string())?;
+                .ok_or_else(|| {
+                    "'balance random(<draws>)' expects a positive integer number of draws."
+                        .to_string()
+                })?;
             none(Balance::Random { draws })
         }
         _ if algo == "rdp-cookie" || algo.starts_with("rdp-cookie(") || algo == "hash" => {
@@ -699,9 +843,16 @@ pub fn parse_hash_type(args: &[String]) -> Result<HashType, String> {
     let method = match args.first().map(String::as_str) {
         Some("map-based") => HashMethod::MapBased,
         Some("consistent") => HashMethod::Consistent,
-        _ => return Err("'hash-type' expects 'map-based' or 'consistent' as the first argument.".into()),
+        _ => {
+            return Err(
+                "'hash-type' expects 'map-based' or 'consistent' as the first argument.".into(),
+            )
+        }
     };
-    let mut h = HashType { method, ..HashType::default() };
+    let mut h = HashType {
+        method,
+        ..HashType::default()
+    };
     let mut rest = &args[1..];
     if let Some(f) = rest.first() {
         let func = match f.as_str() {
@@ -736,7 +887,10 @@ fn server(sec: &mut Section, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) 
         return;
     }
     let (Some(name), Some(addr)) = (args.first(), args.get(1)) else {
-        diags.push(Diag::error(loc, "'server' expects <name> and <addr>[:<port>] as arguments."));
+        diags.push(Diag::error(
+            loc,
+            "'server' expects <name> and <addr>[:<port>] as arguments.",
+        ));
         return;
     };
     let who = format!("'server {}/{}'", sec.proxy.name, name);
@@ -773,29 +927,56 @@ mod tests {
     #[test]
     fn balance() {
         assert_eq!(parse_balance(&w("roundrobin")), Ok(Balance::RoundRobin));
-        assert_eq!(parse_balance(&w("random")), Ok(Balance::Random { draws: 2 }));
-        assert_eq!(parse_balance(&w("random(3)")), Ok(Balance::Random { draws: 3 }));
+        assert_eq!(
+            parse_balance(&w("random")),
+            Ok(Balance::Random { draws: 2 })
+        );
+        assert_eq!(
+            parse_balance(&w("random(3)")),
+            Ok(Balance::Random { draws: 3 })
+        );
         assert_eq!(
             parse_balance(&w("uri len 10 depth 2 whole path-only")),
-            Ok(Balance::Uri { len: 10, depth: 2, whole: true, path_only: true })
+            Ok(Balance::Uri {
+                len: 10,
+                depth: 2,
+                whole: true,
+                path_only: true
+            })
         );
-        assert_eq!(parse_balance(&w("url_param userid")), Ok(Balance::UrlParam { name: "userid".into() }));
+        assert_eq!(
+            parse_balance(&w("url_param userid")),
+            Ok(Balance::UrlParam {
+                name: "userid".into()
+            })
+        );
         assert_eq!(
             parse_balance(&w("hdr(Host) use_domain_only")),
-            Ok(Balance::Hdr { name: "Host".into(), use_domain_only: true })
+            Ok(Balance::Hdr {
+                name: "Host".into(),
+                use_domain_only: true
+            })
         );
         assert!(parse_balance(&w("random(0)")).is_err());
         assert!(parse_balance(&w("bogus")).is_err());
-        assert!(parse_balance(&w("rdp-cookie")).unwrap_err().contains("not supported yet"));
+        assert!(parse_balance(&w("rdp-cookie"))
+            .unwrap_err()
+            .contains("not supported yet"));
         assert!(parse_balance(&w("source x")).is_err());
     }
 
     #[test]
     fn hash_type() {
         let h = parse_hash_type(&w("consistent djb2 avalanche")).unwrap();
-        assert_eq!((h.method, h.function, h.avalanche), (HashMethod::Consistent, HashFunction::Djb2, true));
+        assert_eq!(
+            (h.method, h.function, h.avalanche),
+            (HashMethod::Consistent, HashFunction::Djb2, true)
+        );
         let h = parse_hash_type(&w("map-based avalanche")).unwrap();
-        assert_eq!((h.method, h.function, h.avalanche), (HashMethod::MapBased, HashFunction::Sdbm, true));
+        assert_eq!(
+            (h.method, h.function, h.avalanche),
+            (HashMethod::MapBased, HashFunction::Sdbm, true)
+        );
         assert!(parse_hash_type(&w("ring")).is_err());
         assert!(parse_hash_type(&w("consistent md5")).is_err());
     }

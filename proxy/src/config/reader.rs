@@ -47,7 +47,11 @@ pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diag>) {
 }
 
 fn whole(message: String) -> Diag {
-    Diag { loc: None, severity: Severity::Alert, message }
+    Diag {
+        loc: None,
+        severity: Severity::Alert,
+        message,
+    }
 }
 
 /// One `.if` level.
@@ -136,7 +140,10 @@ impl<'a> Reader<'a> {
                 continue;
             };
             self.line += 1;
-            let loc = Loc { file: name.clone(), line: self.line };
+            let loc = Loc {
+                file: name.clone(),
+                line: self.line,
+            };
             self.env.set_pseudo(".FILE", &name.display().to_string());
             self.env.set_pseudo(".LINE", &self.line.to_string());
             let words = match split_line(text, &self.env) {
@@ -229,11 +236,18 @@ impl<'a> Reader<'a> {
                     _ => Severity::Alert,
                 };
                 let message = args.first().cloned().unwrap_or_default();
-                diags.push(Diag { loc: Some(loc.clone()), severity, message });
+                diags.push(Diag {
+                    loc: Some(loc.clone()),
+                    severity,
+                    message,
+                });
             }
             _ => {
                 if self.active() {
-                    diags.push(Diag::error(loc, format!("unknown directive '{}'", words[0])));
+                    diags.push(Diag::error(
+                        loc,
+                        format!("unknown directive '{}'", words[0]),
+                    ));
                 }
             }
         }
@@ -311,7 +325,8 @@ mod tests {
 
     #[test]
     fn messages() {
-        let (_, d) = run(".notice hi\n.warning \"w w\"\n.alert x y\n.diag d\n.if 0\n.alert no\n.endif\n");
+        let (_, d) =
+            run(".notice hi\n.warning \"w w\"\n.alert x y\n.diag d\n.if 0\n.alert no\n.endif\n");
         assert_eq!(
             d,
             [

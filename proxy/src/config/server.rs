@@ -47,7 +47,11 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, String> {
         "abns" if !rest.is_empty() => return Ok(ServerAddr::Abns(rest.to_string())),
         "unix" | "abns" => return Err(format!("missing path in address '{s}'")),
         "sockpair" | "udp" | "udp4" | "udp6" | "quic4" | "quic6" | "tcp" | "tcp4" | "tcp6"
-        | "fd" => return Err(format!("address family '{proto}@' is not supported yet for servers")),
+        | "fd" => {
+            return Err(format!(
+                "address family '{proto}@' is not supported yet for servers"
+            ))
+        }
         _ => return Err(format!("unknown address family '{proto}@' in '{s}'")),
     };
     if family == Family::Any && rest.starts_with('/') {
@@ -63,7 +67,9 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, String> {
         // haproxy takes the last colon as the port separator, so a bare IPv6 address is
         // misread; say how to write it.
         if rest.parse::<std::net::Ipv6Addr>().is_ok() {
-            format!("{e} (an IPv6 address needs brackets or a trailing colon: '[{rest}]' or '{rest}:')")
+            format!(
+                "{e} (an IPv6 address needs brackets or a trailing colon: '[{rest}]' or '{rest}:')"
+            )
         } else {
             e
         }
@@ -72,7 +78,9 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, String> {
         return Ok(ServerAddr::InetPortOffset(ip, 0));
     }
     if let Some(off) = port.strip_prefix('+').or(port.strip_prefix('-')) {
-        let n: i32 = off.parse().map_err(|_| format!("invalid port offset '{port}'"))?;
+        let n: i32 = off
+            .parse()
+            .map_err(|_| format!("invalid port offset '{port}'"))?;
         if n > 65535 {
             return Err(format!("invalid port offset '{port}'"));
         }
@@ -88,26 +96,38 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, String> {
 /// Applies server parameters to `srv`. `who` names it for messages (`'server b/s1'` or
 /// `'default-server'`). Returns the errors (each stops only its own parameter) and
 /// whether an `id` was given.
-pub fn apply_server_params(srv: &mut Server, args: &[String], who: &str, is_default: bool) -> (Vec<String>, bool) {
+pub fn apply_server_params(
+    srv: &mut Server,
+    args: &[String],
+    who: &str,
+    is_default: bool,
+) -> (Vec<String>, bool) {
     let mut errs = Vec::new();
     let mut custom_id = false;
     let mut i = 0;
     while i < args.len() {
         let kw = args[i].as_str();
         let val = args.get(i + 1);
-        let takes_value = matches!(kw, "weight" | "maxconn" | "maxqueue" | "id" | "port" | "inter" | "rise" | "fall");
+        let takes_value = matches!(
+            kw,
+            "weight" | "maxconn" | "maxqueue" | "id" | "port" | "inter" | "rise" | "fall"
+        );
         if takes_value && val.is_none() {
             errs.push(format!("{who} : '{kw}' expects an argument"));
             break;
         }
         let v = val.map(String::as_str).unwrap_or("");
         let num = |what: &str| -> Result<u32, String> {
-            v.parse::<u32>().map_err(|_| format!("{who} : '{what}' expects an integer argument, got '{v}'"))
+            v.parse::<u32>()
+                .map_err(|_| format!("{who} : '{what}' expects an integer argument, got '{v}'"))
         };
         let res: Result<(), String> = match kw {
             "weight" => num(kw).and_then(|w| {
                 if w > 256 {
-                    Err(format!("{who} : weight of server {} is not within 0 and 256 ({w})", srv.name))
+                    Err(format!(
+                        "{who} : weight of server {} is not within 0 and 256 ({w})",
+                        srv.name
+                    ))
                 } else {
                     srv.weight = w;
                     Ok(())
@@ -125,7 +145,9 @@ pub fn apply_server_params(srv: &mut Server, args: &[String], who: &str, is_defa
                     Ok(())
                 }
             }),
-            "port" => parse_port(v).map(|p| srv.check_port = Some(p)).map_err(|e| format!("{who} : 'port' : {e}")),
+            "port" => parse_port(v)
+                .map(|p| srv.check_port = Some(p))
+                .map_err(|e| format!("{who} : 'port' : {e}")),
             "inter" => match parse_time(v) {
                 Ok(d) if d.is_zero() => Err(format!("{who} : 'inter' has to be > 0")),
                 Ok(d) => {
@@ -166,7 +188,9 @@ pub fn apply_server_params(srv: &mut Server, args: &[String], who: &str, is_defa
                 srv.check = false;
                 Ok(())
             }
-            _ if SERVER_UNSUPPORTED.contains(&kw) => Err(format!("{who} : '{kw}' is not supported yet")),
+            _ if SERVER_UNSUPPORTED.contains(&kw) => {
+                Err(format!("{who} : '{kw}' is not supported yet"))
+            }
             _ => Err(format!(
                 "{who} : unknown keyword '{kw}'{}",
                 did_you_mean(kw, &[SERVER, SERVER_UNSUPPORTED])
@@ -193,18 +217,53 @@ mod tests {
     #[test]
     fn addresses() {
         let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
-        assert_eq!(parse_server_addr("10.0.0.1:80"), Ok(ServerAddr::Inet("10.0.0.1:80".parse().unwrap())));
-        assert_eq!(parse_server_addr("[::1]:80"), Ok(ServerAddr::Inet("[::1]:80".parse().unwrap())));
-        assert_eq!(parse_server_addr("10.0.0.1"), Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), 0)));
-        assert_eq!(parse_server_addr("::1:"), Ok(ServerAddr::InetPortOffset(ip("::1"), 0)));
-        assert_eq!(parse_server_addr("[::1]"), Ok(ServerAddr::InetPortOffset(ip("::1"), 0)));
-        assert!(parse_server_addr("2001:db8::2").unwrap_err().contains("needs brackets"));
-        assert_eq!(parse_server_addr("10.0.0.1:+1000"), Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), 1000)));
-        assert_eq!(parse_server_addr("10.0.0.1:-10"), Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), -10)));
-        assert_eq!(parse_server_addr("localhost:80").map(|a| matches!(a, ServerAddr::Inet(_))), Ok(true));
-        assert_eq!(parse_server_addr("unix@/run/a"), Ok(ServerAddr::Unix("/run/a".into())));
-        assert_eq!(parse_server_addr("/run/a"), Ok(ServerAddr::Unix("/run/a".into())));
-        assert_eq!(parse_server_addr("abns@x"), Ok(ServerAddr::Abns("x".into())));
+        assert_eq!(
+            parse_server_addr("10.0.0.1:80"),
+            Ok(ServerAddr::Inet("10.0.0.1:80".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_server_addr("[::1]:80"),
+            Ok(ServerAddr::Inet("[::1]:80".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_server_addr("10.0.0.1"),
+            Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), 0))
+        );
+        assert_eq!(
+            parse_server_addr("::1:"),
+            Ok(ServerAddr::InetPortOffset(ip("::1"), 0))
+        );
+        assert_eq!(
+            parse_server_addr("[::1]"),
+            Ok(ServerAddr::InetPortOffset(ip("::1"), 0))
+        );
+        assert!(parse_server_addr("2001:db8::2")
+            .unwrap_err()
+            .contains("needs brackets"));
+        assert_eq!(
+            parse_server_addr("10.0.0.1:+1000"),
+            Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), 1000))
+        );
+        assert_eq!(
+            parse_server_addr("10.0.0.1:-10"),
+            Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), -10))
+        );
+        assert_eq!(
+            parse_server_addr("localhost:80").map(|a| matches!(a, ServerAddr::Inet(_))),
+            Ok(true)
+        );
+        assert_eq!(
+            parse_server_addr("unix@/run/a"),
+            Ok(ServerAddr::Unix("/run/a".into()))
+        );
+        assert_eq!(
+            parse_server_addr("/run/a"),
+            Ok(ServerAddr::Unix("/run/a".into()))
+        );
+        assert_eq!(
+            parse_server_addr("abns@x"),
+            Ok(ServerAddr::Abns("x".into()))
+        );
         assert!(parse_server_addr("no-such-host.invalid:80").is_err());
         assert!(parse_server_addr("10.0.0.1:80-90").is_err());
         assert!(parse_server_addr("10.0.0.1:0").is_err());
@@ -213,19 +272,39 @@ mod tests {
 
     #[test]
     fn params() {
-        let loc = Loc { file: Arc::new("t".into()), line: 1 };
+        let loc = Loc {
+            file: Arc::new("t".into()),
+            line: 1,
+        };
         let mut s = blank_server(&loc, "s1");
         let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        let (e, id) = apply_server_params(&mut s, &w("weight 10 backup check inter 2s rise 3 fall 2 port 81 maxconn 5 maxqueue 6 id 9"), "'server b/s1'", false);
+        let (e, id) = apply_server_params(
+            &mut s,
+            &w("weight 10 backup check inter 2s rise 3 fall 2 port 81 maxconn 5 maxqueue 6 id 9"),
+            "'server b/s1'",
+            false,
+        );
         assert!(e.is_empty(), "{e:?}");
         assert!(id);
-        assert_eq!((s.weight, s.backup, s.check, s.rise, s.fall), (10, true, true, Some(3), Some(2)));
-        assert_eq!((s.check_port, s.maxconn, s.maxqueue, s.id), (Some(81), 5, 6, 9));
+        assert_eq!(
+            (s.weight, s.backup, s.check, s.rise, s.fall),
+            (10, true, true, Some(3), Some(2))
+        );
+        assert_eq!(
+            (s.check_port, s.maxconn, s.maxqueue, s.id),
+            (Some(81), 5, 6, 9)
+        );
         assert_eq!(s.inter, Some(std::time::Duration::from_secs(2)));
         let (e, _) = apply_server_params(&mut s, &w("wieght 3"), "'server b/s1'", false);
-        assert_eq!(e, ["'server b/s1' : unknown keyword 'wieght'; did you mean 'weight'?"]);
+        assert_eq!(
+            e,
+            ["'server b/s1' : unknown keyword 'wieght'; did you mean 'weight'?"]
+        );
         let (e, _) = apply_server_params(&mut s, &w("weight 300"), "'server b/s1'", false);
-        assert_eq!(e, ["'server b/s1' : weight of server s1 is not within 0 and 256 (300)"]);
+        assert_eq!(
+            e,
+            ["'server b/s1' : weight of server s1 is not within 0 and 256 (300)"]
+        );
         let (e, _) = apply_server_params(&mut s, &w("ssl verify none"), "'server b/s1'", false);
         assert_eq!(e, ["'server b/s1' : 'ssl' is not supported yet"]);
         let (e, _) = apply_server_params(&mut s, &w("id 3"), "'default-server'", true);

@@ -52,7 +52,10 @@ pub fn parse_time(s: &str) -> Result<Duration, TimeError> {
         "d" => 86_400_000_000,
         rest => {
             // haproxy reports the first character it could not take as a unit.
-            let c = rest.chars().find(|c| !"umshd".contains(*c)).or(rest.chars().next());
+            let c = rest
+                .chars()
+                .find(|c| !"umshd".contains(*c))
+                .or(rest.chars().next());
             return Err(TimeError::BadChar(c.unwrap_or('?')));
         }
     };
@@ -114,7 +117,10 @@ mod tests {
         assert_eq!(parse_time("1.5s"), Err(TimeError::BadChar('.')));
         assert_eq!(parse_time("25d"), Err(TimeError::Overflow));
         assert_eq!(parse_time("100000d"), Err(TimeError::Overflow));
-        assert_eq!(parse_time("99999999999999999999999999999999999999999"), Err(TimeError::Overflow));
+        assert_eq!(
+            parse_time("99999999999999999999999999999999999999999"),
+            Err(TimeError::Overflow)
+        );
         assert_eq!(
             TimeError::BadChar('x').message("'timeout client'", "10x"),
             "unexpected character 'x' in 'timeout client'"

@@ -60,7 +60,12 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
     }
 
     let proxies: Vec<&Section> = sections.iter().collect();
-    let find_backend = |name: &str| proxies.iter().find(|p| p.proxy.cap.backend && p.proxy.name == name).copied();
+    let find_backend = |name: &str| {
+        proxies
+            .iter()
+            .find(|p| p.proxy.cap.backend && p.proxy.name == name)
+            .copied()
+    };
     for s in &proxies {
         let p = &s.proxy;
         let who = format!("{} '{}'", s.kind.type_str(), p.name);
@@ -73,7 +78,11 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
                 refs.push((u.backend.as_str(), &u.loc, false));
             }
             for (name, loc, is_default) in refs {
-                let what = if is_default { "default_backend" } else { "use_backend" };
+                let what = if is_default {
+                    "default_backend"
+                } else {
+                    "use_backend"
+                };
                 match find_backend(name) {
                     None => diags.push(Diag::error(
                         loc,
