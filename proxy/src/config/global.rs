@@ -162,9 +162,8 @@ pub fn global_keyword(
             }
         }
         "log-send-hostname" => {
-            if !too_many(loc, kw, args, 1, diags) {
-                g.log_send_hostname = Some(args.first().cloned().unwrap_or_default());
-            }
+            // haproxy ignores words after the name.
+            g.log_send_hostname = Some(args.first().cloned().unwrap_or_default());
         }
         "stats" => stats(g, loc, args, diags),
         "hard-stop-after" => {
@@ -246,7 +245,7 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
             let addr = match parse_bind_addrs(addr) {
                 Ok(a) if a.len() == 1 => a.into_iter().next(),
                 Ok(_) => {
-                    diags.push(Diag::error(loc, format!("'stats socket {addr}' : exactly one address is expected")));
+                    diags.push(Diag::error(loc, format!("'stats socket {addr}' : several addresses on one stats socket are not supported yet")));
                     return;
                 }
                 Err(e) => {

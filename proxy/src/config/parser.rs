@@ -56,7 +56,7 @@ struct State {
     sections: Vec<Section>,
     /// Named defaults sections, with how many share the name (haproxy permits duplicates
     /// as long as nobody references them with `from`).
-    named_defaults: HashMap<String, (Section, usize)>,
+    named_defaults: HashMap<String, (Section, Vec<Loc>)>,
     last_defaults: Option<Section>,
     current: Current,
 }
@@ -66,12 +66,14 @@ impl State {
         match std::mem::replace(&mut self.current, Current::None) {
             Current::Proxy(sec) if sec.kind == Kind::Defaults => {
                 if !sec.proxy.name.is_empty() {
-                    let count = self
+                    let mut locs = self
                         .named_defaults
-                        .get(&sec.proxy.name)
-                        .map_or(0, |(_, n)| *n);
+                        .remove(&sec.proxy.name)
+                        .map(|(_, l)| l)
+                        .unwrap_or_default();
+                    locs.push(sec.proxy.loc.clone());
                     self.named_defaults
-                        .insert(sec.proxy.name.clone(), ((*sec).clone(), count + 1));
+                        .insert(sec.proxy.name.clone(), ((*sec).clone(), locs));
                 }
                 // Any defaults section, named or not, is the implicit one for what follows.
                 self.last_defaults = Some(*sec);
@@ -112,18 +114,23 @@ impl State {
         match rest {
             [] => {}
             [f, d] if f == "from" => match self.named_defaults.get(d) {
-                Some((_, n)) if *n > 1 => diags.push(Diag::error(
+                Some((_, locs)) if locs.len() > 1 => diags.push(Diag::error(
                     loc,
-                    format!("{word} '{name}' : 'from' refers to defaults section '{d}' whose name is not unique."),
+                    format!(
+                        "ambiguous defaults section name '{d}' referenced by {} '{name}' exists at least at {} and {}.",
+                        kind.type_str(),
+                        locs[0],
+                        locs[locs.len() - 1]
+                    ),
                 )),
                 Some(_) if invalid_char(d).is_some() => diags.push(Diag::error(
                     loc,
-                    format!("{word} '{name}' : 'from' refers to defaults section '{d}' whose name is not a valid proxy name."),
+                    format!("{} '{name}' : 'from' refers to defaults section '{d}' whose name is not a valid proxy name.", kind.type_str()),
                 )),
                 Some((sec, _)) => defaults = Some(sec),
                 None => diags.push(Diag::error(
                     loc,
-                    format!("{word} '{name}' : 'from' refers to unknown defaults section '{d}'."),
+                    format!("{} '{name}' : 'from' refers to unknown defaults section '{d}'.", kind.type_str()),
                 )),
             },
             [f] if f == "from" => diags.push(Diag::error(loc, format!("'{word}' : 'from' expects a defaults section name."))),

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::diag::{Diag, Severity};
-use super::model::{Global, Mode, Proxy};
+use super::model::{Balance, Global, LogFormatKind, Mode, Proxy};
 use super::proxy::{Kind, Section};
 
 fn mode_str(m: Mode) -> &'static str {
@@ -59,6 +59,9 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
         servers(s, diags);
     }
 
+    for s in sections.iter_mut() {
+        http_only_settings(s, diags);
+    }
     let proxies: Vec<&Section> = sections.iter().collect();
     let find_backend = |name: &str| {
         proxies
@@ -83,6 +86,13 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
                 } else {
                     "use_backend"
                 };
+                if name == p.name && p.cap.backend {
+                    diags.push(Diag::error(
+                        loc,
+                        format!("Proxy '{}': loop detected for {what}: '{name}'.", p.name),
+                    ));
+                    continue;
+                }
                 match find_backend(name) {
                     None => diags.push(Diag::error(
                         loc,
@@ -137,6 +147,48 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
     }
     debug_assert!(sections.iter().all(|s| s.kind != Kind::Defaults));
     sections.into_iter().map(|s| s.proxy).collect()
+}
+
+/// Settings that need `mode http`: haproxy warns and falls back, so the model says what
+/// will really happen.
+fn http_only_settings(s: &mut Section, diags: &mut Vec<Diag>) {
+    let p = &mut s.proxy;
+    if p.mode == Mode::Http || s.kind == Kind::Defaults {
+        return;
+    }
+    let who = format!("{} '{}'", s.kind.type_str(), p.name);
+    if p.cap.frontend && matches!(p.log_format, LogFormatKind::Http | LogFormatKind::HttpClf) {
+        let loc = s.httplog_loc.clone().unwrap_or_else(|| p.loc.clone());
+        diags.push(Diag::warning(
+            &loc,
+            format!("'option httplog' not usable with {who} (needs 'mode http'). Falling back to 'option tcplog'."),
+        ));
+        p.log_format = LogFormatKind::Tcp;
+    }
+    if p.forwardfor.take().is_some() {
+        diags.push(Diag::warning(
+            &p.loc,
+            format!("'option forwardfor' ignored for {who} as it requires HTTP mode."),
+        ));
+    }
+    if p.cap.backend
+        && matches!(
+            p.balance,
+            Balance::Uri { .. } | Balance::UrlParam { .. } | Balance::Hdr { .. }
+        )
+    {
+        diags.push(Diag::warning(
+            &p.loc,
+            format!("Layer 7 hash not possible for {who} (needs 'mode http'). Falling back to round robin."),
+        ));
+        p.balance = Balance::RoundRobin;
+    }
+    if p.cap.frontend && p.monitor_uri.take().is_some() {
+        diags.push(Diag::warning(
+            &p.loc,
+            format!("monitor-uri will be ignored for {who} (needs 'mode http')."),
+        ));
+    }
 }
 
 /// Duplicate server names, custom id collisions, then automatic server ids.
