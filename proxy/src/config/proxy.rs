@@ -130,15 +130,17 @@ impl Section {
     /// A section of `kind` named `name` inheriting from `defaults` (a `defaults` section
     /// itself, or `None` for haproxy's built-in values).
     pub fn new(kind: Kind, name: &str, loc: &Loc, defaults: Option<&Section>) -> Section {
-        let (mut proxy, default_server, httplog_loc) = match defaults {
+        let (mut proxy, default_server, httplog_loc, default_backend_loc) = match defaults {
             Some(d) => (
                 d.proxy.clone(),
                 d.default_server.clone(),
                 d.httplog_loc.clone(),
+                d.default_backend_loc.clone(),
             ),
             None => (
                 blank_proxy(name, loc, kind.cap()),
                 blank_server(loc, ""),
+                None,
                 None,
             ),
         };
@@ -155,7 +157,7 @@ impl Section {
             proxy,
             default_server,
             custom_id: None,
-            default_backend_loc: None,
+            default_backend_loc,
             server_custom_id: Vec::new(),
             httplog_loc,
         }

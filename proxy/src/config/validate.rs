@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::diag::{Diag, Severity};
-use super::model::{Balance, Global, LogFormatKind, Mode, Proxy};
+use super::model::{Balance, Global, LogFormatKind, Mode, Proxy, ServerAddr};
 use super::proxy::{Kind, Section};
 
 fn mode_str(m: Mode) -> &'static str {
@@ -226,6 +226,23 @@ fn servers(s: &mut Section, diags: &mut Vec<Diag>) {
                 id_owner.insert(srv.id, i);
                 used.insert(srv.id);
             }
+        }
+    }
+    for srv in &s.proxy.servers {
+        // A check needs a port: the server's own or `port`.
+        if srv.check
+            && srv.check_port.is_none()
+            && matches!(srv.addr, ServerAddr::InetPortOffset(..))
+        {
+            diags.push(Diag::error(
+                &srv.loc,
+                format!(
+                    "{} '{}': server '{}' has neither service port nor check port.",
+                    s.kind.type_str(),
+                    pname,
+                    srv.name
+                ),
+            ));
         }
     }
     let custom = s.server_custom_id.clone();
