@@ -122,6 +122,12 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
                     format!("{who} has no 'bind' directive. Please declare it as a backend if this was intended."),
                 ));
             }
+            if p.log_format != LogFormatKind::Default && p.logs.is_empty() && !p.disabled {
+                diags.push(Diag::warning(
+                    &p.loc,
+                    format!("log format ignored for {who} since it has no log address."),
+                ));
+            }
             if let (Some(pm), Some(gm)) = (p.maxconn, global.maxconn) {
                 if pm > gm {
                     diags.push(Diag::warning(
