@@ -301,9 +301,12 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
                 g.stats_timeout = Some(d);
             }
         }
-        Some(o @ ("maxconn" | "bind-process")) => {
-            diags.push(Diag::error(loc, format!("'stats {o}' is not supported yet")))
-        }
+        // haproxy 2.6 accepts it and does nothing with it (no more processes).
+        Some("bind-process") => diags.push(Diag::warning(
+            loc,
+            "'stats bind-process' has no effect since HAProxy 2.5 (no more processes).",
+        )),
+        Some("maxconn") => diags.push(Diag::error(loc, "'stats maxconn' is not supported yet")),
         _ => diags.push(Diag::error(loc, "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' in 'global' section.")),
     }
 }

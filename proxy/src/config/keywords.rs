@@ -114,7 +114,6 @@ pub const GLOBAL_UNSUPPORTED: &[&str] = &[
     "default-path",
     "h2-workaround-bogus-websocket-clients",
     "stats-file",
-    "bind-process",
 ];
 
 /// Proxy keywords Fulcrum implements.
@@ -284,8 +283,6 @@ pub const OPTIONS_UNSUPPORTED: &[&str] = &[
     "tcpka",
     "transparent",
     "idle-close-on-response",
-    "http-drop-request-trailers",
-    "http-drop-response-trailers",
 ];
 
 /// `bind` options Fulcrum implements.

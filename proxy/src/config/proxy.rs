@@ -417,6 +417,11 @@ pub fn proxy_keyword(
                 }
             }
         }
+        // Accepted by haproxy 2.6 with no effect at all: same here.
+        "bind-process" => diags.push(Diag::warning(
+            loc,
+            "'bind-process' has no effect, is deprecated, and will be removed in version 2.7.",
+        )),
         _ if PROXY_UNSUPPORTED.contains(&kw) => err(diags, format!("'{kw}' is not supported yet")),
         _ if GLOBAL.contains(&kw) || GLOBAL_UNSUPPORTED.contains(&kw) || kw.starts_with("tune.") => {
             err(diags, format!("'{kw}' is only allowed in 'global' section"))
@@ -512,6 +517,15 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
     let rest = &args[1..];
     let full = format!("option {name}");
     let no_args = |diags: &mut Vec<Diag>| !too_many(loc, &full, rest, 0, diags);
+    let gone = match name {
+        "forceclose" => Some("is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed."),
+        "http-tunnel" => Some("is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."),
+        _ => None,
+    };
+    if let Some(why) = gone {
+        diags.push(Diag::error(loc, format!("option '{name}' {why}")));
+        return;
+    }
     if !OPTIONS.contains(&name) {
         if OPTIONS_UNSUPPORTED.contains(&name) {
             diags.push(Diag::error(
