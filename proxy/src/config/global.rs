@@ -335,3 +335,109 @@ fn unknown_socket_param(loc: &Loc, kw: &str) -> Diag {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::lexer::MapEnv;
+    use std::sync::Arc;
+
+    fn run(lines: &[&str]) -> (Global, Vec<String>) {
+        let base = MapEnv::default();
+        let mut env = EnvOverlay::new(&base);
+        let mut g = Global::default();
+        let mut diags = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            let loc = Loc {
+                file: Arc::new("g.cfg".into()),
+                line: i + 1,
+            };
+            let words: Vec<String> = l.split_whitespace().map(String::from).collect();
+            global_keyword(&mut g, &mut env, &loc, &words, &mut diags);
+        }
+        (g, diags.iter().map(|d| d.to_string()).collect())
+    }
+
+    #[test]
+    fn values() {
+        let (g, d) = run(&[
+            "nbthread 4",
+            "maxconn 100",
+            "daemon",
+            "pidfile /run/x.pid",
+            "log 127.0.0.1 local0",
+            "log-tag t",
+            "log-send-hostname",
+            "stats socket /run/s.sock level user mode 660",
+            "stats timeout 1m",
+            "hard-stop-after 10s",
+            "node n1",
+            "description a b",
+            "user root",
+            "group root",
+            "chroot /var/empty",
+        ]);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            (g.nbthread, g.maxconn, g.daemon),
+            (Some(4), Some(100), true)
+        );
+        assert_eq!(g.logs[0].args, ["127.0.0.1", "local0"]);
+        assert_eq!(g.log_send_hostname.as_deref(), Some(""));
+        assert_eq!(g.stats_sockets[0].level, CliLevel::User);
+        assert_eq!(g.stats_sockets[0].mode, Some(0o660));
+        assert_eq!(g.stats_timeout, Some(std::time::Duration::from_secs(60)));
+        assert_eq!((g.uid, g.gid), (Some(0), Some(0)));
+        assert_eq!(g.description.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn errors_and_warnings() {
+        let (_, d) = run(&[
+            "nbproc 2",
+            "tune.bufsize 1",
+            "lua-load x",
+            "bind :80",
+            "maxcon 1",
+            "node a/b",
+        ]);
+        assert_eq!(d.len(), 6, "{d:?}");
+        assert!(d[0].contains("nbproc is not supported any more since HAProxy 2.5"));
+        assert_eq!(
+            d[1],
+            "g.cfg:2: warning: 'tune.bufsize' ignored: means nothing to Fulcrum"
+        );
+        assert_eq!(d[2], "g.cfg:3: 'lua-load' is not supported yet");
+        assert!(d[3].contains("not allowed in 'global' section"));
+        assert!(d[4].ends_with("did you mean 'maxconn'?"));
+        assert!(d[5].contains("'node' requires valid node name"));
+    }
+
+    #[test]
+    fn setenv_family() {
+        let base = MapEnv::from_pairs(&[("KEEP", "1"), ("DROP", "2")]);
+        let mut env = EnvOverlay::new(&base);
+        let mut g = Global::default();
+        let mut diags = Vec::new();
+        let loc = Loc {
+            file: Arc::new("g.cfg".into()),
+            line: 1,
+        };
+        let w = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        for l in [
+            "setenv A 1",
+            "presetenv A 2",
+            "presetenv B 3",
+            "resetenv KEEP A B",
+            "unsetenv B",
+        ] {
+            global_keyword(&mut g, &mut env, &loc, &w(l), &mut diags);
+        }
+        assert!(diags.is_empty());
+        use crate::config::lexer::Env;
+        assert_eq!(env.get("A").as_deref(), Some("1"));
+        assert_eq!(env.get("B"), None);
+        assert_eq!(env.get("KEEP").as_deref(), Some("1"));
+        assert_eq!(env.get("DROP"), None);
+    }
+}

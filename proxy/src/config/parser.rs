@@ -265,3 +265,49 @@ pub fn render(diags: &[Diag]) -> Vec<String> {
 pub fn path_exists(path: &Path) -> bool {
     path.exists()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::lexer::MapEnv;
+
+    fn run(text: &str) -> (Option<Config>, Vec<String>) {
+        let (c, d) = parse_str("p.cfg", text, &MapEnv::default(), &[]);
+        (c, render(&d))
+    }
+
+    #[test]
+    fn sections_and_defaults() {
+        let (c, d) = run(
+            "global\n maxconn 5\ndefaults d1\n mode http\n timeout client 1s\n timeout connect 1s\n timeout server 1s\n\
+             defaults d2 from d1\n retries 7\nlisten l\n bind :80\n server s 127.0.0.1:1\nglobal\n daemon\n",
+        );
+        let c = c.unwrap_or_else(|| panic!("{d:?}"));
+        assert!(
+            c.global.daemon && c.global.maxconn == Some(5),
+            "global sections merge"
+        );
+        let l = &c.proxies[0];
+        assert_eq!((l.mode, l.retries), (crate::config::model::Mode::Http, 7));
+    }
+
+    #[test]
+    fn errors_keep_going_and_are_in_file_order() {
+        let (c, d) =
+            run("frontend f\n bind :80\n default_backend nope\n balanse x\n timeout client 1s\n");
+        assert!(c.is_none());
+        assert_eq!(
+            d,
+            [
+                "p.cfg:3: Proxy 'f': unable to find required default_backend: 'nope'.",
+                "p.cfg:4: unknown keyword 'balanse' in 'frontend' section; did you mean 'balance'?",
+            ]
+        );
+    }
+
+    #[test]
+    fn unsupported_sections_are_skipped_whole() {
+        let (_, d) = run("cache c\n total-max-size 4\n max-age 60\n");
+        assert_eq!(d, ["p.cfg:1: 'cache' sections are not supported yet"]);
+    }
+}

@@ -258,3 +258,64 @@ fn servers(s: &mut Section, diags: &mut Vec<Diag>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::lexer::MapEnv;
+    use crate::config::parser::{parse_str, render};
+
+    fn diags(text: &str) -> Vec<String> {
+        render(&parse_str("v.cfg", text, &MapEnv::default(), &[]).1)
+    }
+
+    const T: &str = "defaults\n timeout client 1s\n timeout connect 1s\n timeout server 1s\n";
+
+    #[test]
+    fn ids_follow_haproxy() {
+        let (c, d) = parse_str(
+            "v.cfg",
+            &format!("{T}backend a\n id 2\nbackend b\nbackend c\n server x 1.1.1.1:1 id 1\n server y 1.1.1.1:2\n"),
+            &MapEnv::default(),
+            &[],
+        );
+        let c = c.unwrap_or_else(|| panic!("{:?}", render(&d)));
+        assert_eq!(
+            c.proxies.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [2, 1, 3]
+        );
+        assert_eq!(
+            c.proxies[2]
+                .servers
+                .iter()
+                .map(|s| s.id)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+    }
+
+    #[test]
+    fn references_and_modes() {
+        let d = diags(&format!(
+            "{T}frontend f\n mode http\n bind :1\n default_backend t\n use_backend nope\n\
+             backend t\n server s 1.1.1.1:1\nfrontend g\n bind :2\n default_backend f\n"
+        ));
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d[0].contains("tries to use incompatible tcp backend 't'"));
+        assert!(d[1].contains("unable to find required use_backend: 'nope'"));
+        assert!(d[2].contains("unable to find required default_backend: 'f'"));
+    }
+
+    #[test]
+    fn warnings_only() {
+        let (c, d) = parse_str(
+            "v.cfg",
+            "global\n maxconn 10\nfrontend f\n maxconn 20\n",
+            &MapEnv::default(),
+            &[],
+        );
+        assert!(c.is_some());
+        let d = render(&d);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert!(d.iter().all(|l| l.contains("warning:")));
+    }
+}
