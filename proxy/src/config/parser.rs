@@ -168,7 +168,13 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
         last_defaults: None,
         current: Current::None,
     };
+    let mut last_file: Option<std::sync::Arc<PathBuf>> = None;
     while let Some((loc, words)) = reader.next_line(&mut diags) {
+        // As in haproxy, each file starts outside of any section.
+        if last_file.as_ref() != Some(&loc.file) {
+            st.close();
+            last_file = Some(loc.file.clone());
+        }
         let kw = words[0].as_str();
         let args = &words[1..];
         if ["global", "defaults", "frontend", "backend", "listen"].contains(&kw)
@@ -303,6 +309,24 @@ mod tests {
                 "p.cfg:4: unknown keyword 'balanse' in 'frontend' section; did you mean 'balance'?",
             ]
         );
+    }
+
+    #[test]
+    fn each_file_starts_out_of_section() {
+        let env = MapEnv::default();
+        let reader = Reader::new(
+            vec![
+                (PathBuf::from("a.cfg"), "listen l\n bind :80\n".into()),
+                (PathBuf::from("b.cfg"), " server s 1.1.1.1:80\n".into()),
+            ],
+            EnvOverlay::new(&env),
+            &[],
+        );
+        let (c, d) = parse_reader(reader, Vec::new());
+        assert!(c.is_none());
+        assert!(render(&d)
+            .iter()
+            .any(|l| l.starts_with("b.cfg:1: 'server' found out of any section")));
     }
 
     #[test]
