@@ -259,7 +259,7 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
             while i < args.len() {
                 let kw = args[i].as_str();
                 let Some(v) = args.get(i + 1) else {
-                    if ["level", "mode", "user", "uid", "group", "gid"].contains(&kw) {
+                    if ["level", "mode", "user", "uid", "group", "gid", "expose-fd"].contains(&kw) {
                         diags.push(Diag::error(loc, format!("'stats socket' : missing value for '{kw}'")));
                     } else {
                         diags.push(unknown_socket_param(loc, kw));
@@ -274,6 +274,17 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
                         _ => Err("'level' only supports 'user', 'operator', and 'admin'".to_string()),
                     }
                     .map(|l| s.level = l),
+                    // Fulcrum hands its listeners over on reload by itself (no `-x`), so
+                    // this is accepted and has nothing left to do.
+                    "expose-fd" if v == "listeners" => {
+                        diags.push(Diag {
+                            loc: Some(loc.clone()),
+                            severity: super::diag::Severity::Notice,
+                            message: "'expose-fd listeners' is not needed: Fulcrum passes its listening sockets on reload by itself".into(),
+                        });
+                        Ok(())
+                    }
+                    "expose-fd" => Err(format!("'expose-fd' only supports 'listeners' (got '{v}')")),
                     "mode" => u32::from_str_radix(v, 8)
                         .map(|m| s.mode = Some(m))
                         .map_err(|_| format!("'mode' expects an octal value, got '{v}'")),
@@ -312,9 +323,8 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
 }
 
 fn unknown_socket_param(loc: &Loc, kw: &str) -> Diag {
-    const KNOWN: &[&str] = &["level", "mode", "user", "uid", "group", "gid"];
+    const KNOWN: &[&str] = &["level", "mode", "user", "uid", "group", "gid", "expose-fd"];
     const LATER: &[&str] = &[
-        "expose-fd",
         "process",
         "thread",
         "severity-output",
