@@ -59,7 +59,7 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
         servers(s, diags);
     }
 
-    for s in sections.iter_mut() {
+    for s in sections.iter_mut().filter(|s| !s.proxy.disabled) {
         http_only_settings(s, diags);
     }
     let proxies: Vec<&Section> = sections.iter().collect();
@@ -69,7 +69,8 @@ pub fn validate(sections: Vec<Section>, global: &Global, diags: &mut Vec<Diag>) 
             .find(|p| p.proxy.cap.backend && p.proxy.name == name)
             .copied()
     };
-    for s in &proxies {
+    // haproxy skips every cross-section check for disabled proxies.
+    for s in proxies.iter().filter(|s| !s.proxy.disabled) {
         let p = &s.proxy;
         let who = format!("{} '{}'", s.kind.type_str(), p.name);
         if p.cap.frontend {
@@ -204,7 +205,9 @@ fn servers(s: &mut Section, diags: &mut Vec<Diag>) {
     let mut used: BTreeSet<u32> = BTreeSet::new();
     let mut id_owner: HashMap<u32, usize> = HashMap::new();
     for (i, srv) in s.proxy.servers.iter().enumerate() {
-        if let Some(&j) = names.get(srv.name.as_str()) {
+        // Like haproxy, a disabled proxy skips the post-parse checks; custom ids are
+        // checked at parse time there, so always.
+        if let Some(&j) = names.get(srv.name.as_str()).filter(|_| !s.proxy.disabled) {
             diags.push(Diag::error(
                 &srv.loc,
                 format!(
@@ -236,7 +239,8 @@ fn servers(s: &mut Section, diags: &mut Vec<Diag>) {
     }
     for srv in &s.proxy.servers {
         // A check needs a port: the server's own or `port`.
-        if srv.check
+        if !s.proxy.disabled
+            && srv.check
             && srv.check_port.is_none()
             && matches!(srv.addr, ServerAddr::InetPortOffset(..))
         {
