@@ -86,8 +86,11 @@ pub fn global_keyword(
     words: &[String],
     diags: &mut Vec<Diag>,
 ) {
-    let kw = words[0].as_str();
-    let args = &words[1..];
+    // The reader never yields empty lines; stay safe for other callers.
+    let Some((kw, args)) = words.split_first() else {
+        return;
+    };
+    let kw = kw.as_str();
     match kw {
         "setenv" | "presetenv" => {
             if args.len() != 2 {

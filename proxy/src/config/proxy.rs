@@ -242,8 +242,11 @@ pub fn proxy_keyword(
     words: &[String],
     diags: &mut Vec<Diag>,
 ) {
-    let kw = words[0].as_str();
-    let args = &words[1..];
+    // The reader never yields empty lines; stay safe for other callers.
+    let Some((kw, args)) = words.split_first() else {
+        return;
+    };
+    let kw = kw.as_str();
     let section = sec.kind.word();
     let err = |diags: &mut Vec<Diag>, m: String| diags.push(Diag::error(loc, m));
     match kw {
