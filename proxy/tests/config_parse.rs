@@ -333,6 +333,11 @@ fn conditional_blocks_with_features() {
     );
     let (_, d) = text(".if \"${.LINE}\"\n.notice \"line ${.LINE} of ${.FILE}\"\n.endif\n");
     assert_eq!(d, ["t.cfg:2: notice: line 2 of t.cfg"]);
+    let (_, d) = text("global\n.notice \"${.SECTION}\"\nlisten web\n.notice \"in ${.SECTION}\"\n");
+    assert_eq!(
+        d[..2],
+        ["t.cfg:2: notice: global", "t.cfg:4: notice: in web"]
+    );
 }
 
 #[test]
