@@ -334,10 +334,8 @@ fn conditional_blocks_with_features() {
     let (_, d) = text(".if \"${.LINE}\"\n.notice \"line ${.LINE} of ${.FILE}\"\n.endif\n");
     assert_eq!(d, ["t.cfg:2: notice: line 2 of t.cfg"]);
     let (_, d) = text("global\n.notice \"${.SECTION}\"\nlisten web\n.notice \"in ${.SECTION}\"\n");
-    assert_eq!(
-        d[..2],
-        ["t.cfg:2: notice: global", "t.cfg:4: notice: in web"]
-    );
+    assert!(d.contains(&"t.cfg:2: notice: global".to_string()), "{d:?}");
+    assert!(d.contains(&"t.cfg:4: notice: in web".to_string()), "{d:?}");
 }
 
 #[test]
