@@ -24,7 +24,11 @@ fn bad_configs_match_expected_diagnostics() {
     let bless = std::env::var_os("FULCRUM_BLESS").is_some();
     let mut failures = Vec::new();
     for cfg in &cfgs {
-        let stem = cfg.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let stem = cfg
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         let rel = PathBuf::from("tests/bad-configs").join(format!("{stem}.cfg"));
         let (_, diags) = load(std::slice::from_ref(&rel), &env, &["LUA"]);
         let got = render(&diags).join("\n") + "\n";
@@ -35,7 +39,10 @@ fn bad_configs_match_expected_diagnostics() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if expected.trim().is_empty() {
-            failures.push(format!("{stem}: missing or empty {}", expected_path.display()));
+            failures.push(format!(
+                "{stem}: missing or empty {}",
+                expected_path.display()
+            ));
         } else if got != expected {
             failures.push(format!("{stem}:\n--- expected\n{expected}--- got\n{got}"));
         }

@@ -9,8 +9,12 @@ use std::process::Command;
 use fulcrum::config::{load, render, MapEnv};
 
 /// Variables the examples use, given to both Fulcrum and haproxy.
-const VARS: &[(&str, &str)] =
-    &[("SRV_BACKUP", "10.0.0.3"), ("LAN_DC1", "10.1.1"), ("LAN_DC2", "10.2.1"), ("ALT_PORT", "8090")];
+const VARS: &[(&str, &str)] = &[
+    ("SRV_BACKUP", "10.0.0.3"),
+    ("LAN_DC1", "10.1.1"),
+    ("LAN_DC2", "10.2.1"),
+    ("ALT_PORT", "8090"),
+];
 
 fn files(dir: &str) -> Vec<PathBuf> {
     // Relative names: errorfile paths are relative to the current directory, as in haproxy.
@@ -31,9 +35,14 @@ fn good_configs_parse() {
     assert!(cfgs.len() >= 10);
     for cfg in cfgs {
         let (config, diags) = load(std::slice::from_ref(&cfg), &env, &[]);
-        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.to_string())
+            .collect();
         assert!(errors.is_empty(), "{}: {:#?}", cfg.display(), errors);
-        let config = config.unwrap_or_else(|| panic!("{}: no config; {:#?}", cfg.display(), render(&diags)));
+        let config =
+            config.unwrap_or_else(|| panic!("{}: no config; {:#?}", cfg.display(), render(&diags)));
         assert!(!config.proxies.is_empty(), "{}", cfg.display());
     }
 }
@@ -91,7 +100,12 @@ fn haproxy_refuses_bad_configs_with_real_errors() {
         });
         if real {
             let (ok, _) = haproxy_accepts(bin, &cfg);
-            assert!(!ok, "haproxy accepts {} which Fulcrum refuses: {:#?}", cfg.display(), render(&diags));
+            assert!(
+                !ok,
+                "haproxy accepts {} which Fulcrum refuses: {:#?}",
+                cfg.display(),
+                render(&diags)
+            );
         }
     }
 }

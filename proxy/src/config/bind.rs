@@ -253,11 +253,8 @@ pub fn parse_bind(loc: &Loc, args: &[String], section: &str) -> Result<Bind, Str
         }
         i += 1;
     }
-    if b.v4v6 && b.v6only {
-        return Err(format!(
-            "'bind {addr}' : 'v4v6' and 'v6only' are mutually exclusive"
-        ));
-    }
+    // haproxy accepts both `v4v6` and `v6only` on one line; the runtime gives v6only
+    // precedence, as the socket option it sets last.
     Ok(b)
 }
 

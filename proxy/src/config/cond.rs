@@ -33,6 +33,10 @@ pub fn eval_condition_env(
     // haproxy evaluates the words joined by a space; functions' arguments are then split on
     // commas. Quotes were removed by the lexer already.
     let text = expr_words.join(" ");
+    if text.trim().is_empty() {
+        // Only a wholly empty condition is false; an empty operand is an error.
+        return Ok(false);
+    }
     let mut p = CondParser {
         s: text.as_bytes(),
         pos: 0,
@@ -123,8 +127,11 @@ impl CondParser<'_> {
         }
         let word = &self.text[start..self.pos];
         if word.is_empty() {
-            // Empty term (".if" alone, or "a &&" at the end): false, as haproxy.
-            return Ok(false);
+            return Err(format!(
+                "unparsable conditional sub-expression '{}' at position {}",
+                &self.text[start..],
+                start + 1
+            ));
         }
         if self.s.get(self.pos) == Some(&b'(') {
             self.pos += 1;
@@ -281,6 +288,11 @@ mod tests {
         assert_eq!(ev("(1 || 0) && 0"), Ok(false));
         assert_eq!(ev("!(0 || 0)"), Ok(true));
         assert!(ev("(1").is_err());
+        assert!(ev("1 ||").is_err());
+        assert!(ev("&& 1").is_err());
+        assert_eq!(ev("defined(HOME)&&1"), Ok(true));
+        assert_eq!(ev("! 0"), Ok(true));
+        assert_eq!(ev("!!1"), Ok(true));
     }
 
     #[test]

@@ -86,8 +86,11 @@ pub fn global_keyword(
     words: &[String],
     diags: &mut Vec<Diag>,
 ) {
-    let kw = words[0].as_str();
-    let args = &words[1..];
+    // The reader never yields empty lines; stay safe for other callers.
+    let Some((kw, args)) = words.split_first() else {
+        return;
+    };
+    let kw = kw.as_str();
     match kw {
         "setenv" | "presetenv" => {
             if args.len() != 2 {
@@ -162,9 +165,8 @@ pub fn global_keyword(
             }
         }
         "log-send-hostname" => {
-            if !too_many(loc, kw, args, 1, diags) {
-                g.log_send_hostname = Some(args.first().cloned().unwrap_or_default());
-            }
+            // haproxy ignores words after the name.
+            g.log_send_hostname = Some(args.first().cloned().unwrap_or_default());
         }
         "stats" => stats(g, loc, args, diags),
         "hard-stop-after" => {
@@ -246,7 +248,7 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
             let addr = match parse_bind_addrs(addr) {
                 Ok(a) if a.len() == 1 => a.into_iter().next(),
                 Ok(_) => {
-                    diags.push(Diag::error(loc, format!("'stats socket {addr}' : exactly one address is expected")));
+                    diags.push(Diag::error(loc, format!("'stats socket {addr}' : several addresses on one stats socket are not supported yet")));
                     return;
                 }
                 Err(e) => {
@@ -260,7 +262,7 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
             while i < args.len() {
                 let kw = args[i].as_str();
                 let Some(v) = args.get(i + 1) else {
-                    if ["level", "mode", "user", "uid", "group", "gid"].contains(&kw) {
+                    if ["level", "mode", "user", "uid", "group", "gid", "expose-fd"].contains(&kw) {
                         diags.push(Diag::error(loc, format!("'stats socket' : missing value for '{kw}'")));
                     } else {
                         diags.push(unknown_socket_param(loc, kw));
@@ -269,11 +271,23 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
                 };
                 let r: Result<(), String> = match kw {
                     "level" => match v.as_str() {
-                        "user" => Ok(s.level = CliLevel::User),
-                        "operator" => Ok(s.level = CliLevel::Operator),
-                        "admin" => Ok(s.level = CliLevel::Admin),
+                        "user" => Ok(CliLevel::User),
+                        "operator" => Ok(CliLevel::Operator),
+                        "admin" => Ok(CliLevel::Admin),
                         _ => Err("'level' only supports 'user', 'operator', and 'admin'".to_string()),
-                    },
+                    }
+                    .map(|l| s.level = l),
+                    // Fulcrum hands its listeners over on reload by itself (no `-x`), so
+                    // this is accepted and has nothing left to do.
+                    "expose-fd" if v == "listeners" => {
+                        diags.push(Diag {
+                            loc: Some(loc.clone()),
+                            severity: super::diag::Severity::Notice,
+                            message: "'expose-fd listeners' is not needed: Fulcrum passes its listening sockets on reload by itself".into(),
+                        });
+                        Ok(())
+                    }
+                    "expose-fd" => Err(format!("'expose-fd' only supports 'listeners' (got '{v}')")),
                     "mode" => u32::from_str_radix(v, 8)
                         .map(|m| s.mode = Some(m))
                         .map_err(|_| format!("'mode' expects an octal value, got '{v}'")),
@@ -301,17 +315,19 @@ fn stats(g: &mut Global, loc: &Loc, args: &[String], diags: &mut Vec<Diag>) {
                 g.stats_timeout = Some(d);
             }
         }
-        Some(o @ ("maxconn" | "bind-process")) => {
-            diags.push(Diag::error(loc, format!("'stats {o}' is not supported yet")))
-        }
+        // haproxy 2.6 accepts it and does nothing with it (no more processes).
+        Some("bind-process") => diags.push(Diag::warning(
+            loc,
+            "'stats bind-process' has no effect since HAProxy 2.5 (no more processes).",
+        )),
+        Some("maxconn") => diags.push(Diag::error(loc, "'stats maxconn' is not supported yet")),
         _ => diags.push(Diag::error(loc, "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' in 'global' section.")),
     }
 }
 
 fn unknown_socket_param(loc: &Loc, kw: &str) -> Diag {
-    const KNOWN: &[&str] = &["level", "mode", "user", "uid", "group", "gid"];
+    const KNOWN: &[&str] = &["level", "mode", "user", "uid", "group", "gid", "expose-fd"];
     const LATER: &[&str] = &[
-        "expose-fd",
         "process",
         "thread",
         "severity-output",
@@ -330,5 +346,111 @@ fn unknown_socket_param(loc: &Loc, kw: &str) -> Diag {
                 did_you_mean(kw, &[KNOWN, LATER])
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::lexer::MapEnv;
+    use std::sync::Arc;
+
+    fn run(lines: &[&str]) -> (Global, Vec<String>) {
+        let base = MapEnv::default();
+        let mut env = EnvOverlay::new(&base);
+        let mut g = Global::default();
+        let mut diags = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            let loc = Loc {
+                file: Arc::new("g.cfg".into()),
+                line: i + 1,
+            };
+            let words: Vec<String> = l.split_whitespace().map(String::from).collect();
+            global_keyword(&mut g, &mut env, &loc, &words, &mut diags);
+        }
+        (g, diags.iter().map(|d| d.to_string()).collect())
+    }
+
+    #[test]
+    fn values() {
+        let (g, d) = run(&[
+            "nbthread 4",
+            "maxconn 100",
+            "daemon",
+            "pidfile /run/x.pid",
+            "log 127.0.0.1 local0",
+            "log-tag t",
+            "log-send-hostname",
+            "stats socket /run/s.sock level user mode 660",
+            "stats timeout 1m",
+            "hard-stop-after 10s",
+            "node n1",
+            "description a b",
+            "user root",
+            "group root",
+            "chroot /var/empty",
+        ]);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            (g.nbthread, g.maxconn, g.daemon),
+            (Some(4), Some(100), true)
+        );
+        assert_eq!(g.logs[0].args, ["127.0.0.1", "local0"]);
+        assert_eq!(g.log_send_hostname.as_deref(), Some(""));
+        assert_eq!(g.stats_sockets[0].level, CliLevel::User);
+        assert_eq!(g.stats_sockets[0].mode, Some(0o660));
+        assert_eq!(g.stats_timeout, Some(std::time::Duration::from_secs(60)));
+        assert_eq!((g.uid, g.gid), (Some(0), Some(0)));
+        assert_eq!(g.description.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn errors_and_warnings() {
+        let (_, d) = run(&[
+            "nbproc 2",
+            "tune.bufsize 1",
+            "lua-load x",
+            "bind :80",
+            "maxcon 1",
+            "node a/b",
+        ]);
+        assert_eq!(d.len(), 6, "{d:?}");
+        assert!(d[0].contains("nbproc is not supported any more since HAProxy 2.5"));
+        assert_eq!(
+            d[1],
+            "g.cfg:2: warning: 'tune.bufsize' ignored: means nothing to Fulcrum"
+        );
+        assert_eq!(d[2], "g.cfg:3: 'lua-load' is not supported yet");
+        assert!(d[3].contains("not allowed in 'global' section"));
+        assert!(d[4].ends_with("did you mean 'maxconn'?"));
+        assert!(d[5].contains("'node' requires valid node name"));
+    }
+
+    #[test]
+    fn setenv_family() {
+        let base = MapEnv::from_pairs(&[("KEEP", "1"), ("DROP", "2")]);
+        let mut env = EnvOverlay::new(&base);
+        let mut g = Global::default();
+        let mut diags = Vec::new();
+        let loc = Loc {
+            file: Arc::new("g.cfg".into()),
+            line: 1,
+        };
+        let w = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        for l in [
+            "setenv A 1",
+            "presetenv A 2",
+            "presetenv B 3",
+            "resetenv KEEP A B",
+            "unsetenv B",
+        ] {
+            global_keyword(&mut g, &mut env, &loc, &w(l), &mut diags);
+        }
+        assert!(diags.is_empty());
+        use crate::config::lexer::Env;
+        assert_eq!(env.get("A").as_deref(), Some("1"));
+        assert_eq!(env.get("B"), None);
+        assert_eq!(env.get("KEEP").as_deref(), Some("1"));
+        assert_eq!(env.get("DROP"), None);
     }
 }

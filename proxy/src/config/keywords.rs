@@ -114,7 +114,6 @@ pub const GLOBAL_UNSUPPORTED: &[&str] = &[
     "default-path",
     "h2-workaround-bogus-websocket-clients",
     "stats-file",
-    "bind-process",
 ];
 
 /// Proxy keywords Fulcrum implements.
@@ -284,8 +283,6 @@ pub const OPTIONS_UNSUPPORTED: &[&str] = &[
     "tcpka",
     "transparent",
     "idle-close-on-response",
-    "http-drop-request-trailers",
-    "http-drop-response-trailers",
 ];
 
 /// `bind` options Fulcrum implements.
@@ -502,8 +499,8 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

@@ -346,6 +346,18 @@ mod tests {
     }
 
     #[test]
+    fn edge_cases_checked_against_haproxy() {
+        assert_eq!(s("foo\\\\"), ["foo\\"]);
+        assert_eq!(s("foo\\"), ["foo\\"]); // lone trailing backslash is kept
+        assert_eq!(s("\"a#b\""), ["a#b"]);
+        assert_eq!(s("a\"b\"c'd'"), ["abcd"]);
+        assert_eq!(s("'a\\\\b'"), ["a\\\\b"]);
+        assert_eq!(s("\"\" x"), ["", "x"]);
+        assert_eq!(s("  \t  "), Vec::<String>::new());
+        assert_eq!(s("a b\r"), ["a", "b"]);
+    }
+
+    #[test]
     fn escapes() {
         assert_eq!(s("a\\x41b\\tc"), ["aAb\tc"]);
         assert_eq!(s("a\\ b"), ["a b"]);

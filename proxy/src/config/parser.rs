@@ -56,7 +56,7 @@ struct State {
     sections: Vec<Section>,
     /// Named defaults sections, with how many share the name (haproxy permits duplicates
     /// as long as nobody references them with `from`).
-    named_defaults: HashMap<String, (Section, usize)>,
+    named_defaults: HashMap<String, (Section, Vec<Loc>)>,
     last_defaults: Option<Section>,
     current: Current,
 }
@@ -66,12 +66,14 @@ impl State {
         match std::mem::replace(&mut self.current, Current::None) {
             Current::Proxy(sec) if sec.kind == Kind::Defaults => {
                 if !sec.proxy.name.is_empty() {
-                    let count = self
+                    let mut locs = self
                         .named_defaults
-                        .get(&sec.proxy.name)
-                        .map_or(0, |(_, n)| *n);
+                        .remove(&sec.proxy.name)
+                        .map(|(_, l)| l)
+                        .unwrap_or_default();
+                    locs.push(sec.proxy.loc.clone());
                     self.named_defaults
-                        .insert(sec.proxy.name.clone(), ((*sec).clone(), count + 1));
+                        .insert(sec.proxy.name.clone(), ((*sec).clone(), locs));
                 }
                 // Any defaults section, named or not, is the implicit one for what follows.
                 self.last_defaults = Some(*sec);
@@ -112,18 +114,23 @@ impl State {
         match rest {
             [] => {}
             [f, d] if f == "from" => match self.named_defaults.get(d) {
-                Some((_, n)) if *n > 1 => diags.push(Diag::error(
+                Some((_, locs)) if locs.len() > 1 => diags.push(Diag::error(
                     loc,
-                    format!("{word} '{name}' : 'from' refers to defaults section '{d}' whose name is not unique."),
+                    format!(
+                        "ambiguous defaults section name '{d}' referenced by {} '{name}' exists at least at {} and {}.",
+                        kind.type_str(),
+                        locs[0],
+                        locs[locs.len() - 1]
+                    ),
                 )),
                 Some(_) if invalid_char(d).is_some() => diags.push(Diag::error(
                     loc,
-                    format!("{word} '{name}' : 'from' refers to defaults section '{d}' whose name is not a valid proxy name."),
+                    format!("{} '{name}' : 'from' refers to defaults section '{d}' whose name is not a valid proxy name.", kind.type_str()),
                 )),
                 Some((sec, _)) => defaults = Some(sec),
                 None => diags.push(Diag::error(
                     loc,
-                    format!("{word} '{name}' : 'from' refers to unknown defaults section '{d}'."),
+                    format!("{} '{name}' : 'from' refers to unknown defaults section '{d}'.", kind.type_str()),
                 )),
             },
             [f] if f == "from" => diags.push(Diag::error(loc, format!("'{word}' : 'from' expects a defaults section name."))),
@@ -161,7 +168,13 @@ fn parse_reader(mut reader: Reader<'_>, mut diags: Vec<Diag>) -> (Option<Config>
         last_defaults: None,
         current: Current::None,
     };
+    let mut last_file: Option<std::sync::Arc<PathBuf>> = None;
     while let Some((loc, words)) = reader.next_line(&mut diags) {
+        // As in haproxy, each file starts outside of any section.
+        if last_file.as_ref() != Some(&loc.file) {
+            st.close();
+            last_file = Some(loc.file.clone());
+        }
         let kw = words[0].as_str();
         let args = &words[1..];
         if ["global", "defaults", "frontend", "backend", "listen"].contains(&kw)
@@ -257,4 +270,68 @@ pub fn render(diags: &[Diag]) -> Vec<String> {
 /// Whether `path` exists as a file or directory (used by callers before `load`).
 pub fn path_exists(path: &Path) -> bool {
     path.exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::lexer::MapEnv;
+
+    fn run(text: &str) -> (Option<Config>, Vec<String>) {
+        let (c, d) = parse_str("p.cfg", text, &MapEnv::default(), &[]);
+        (c, render(&d))
+    }
+
+    #[test]
+    fn sections_and_defaults() {
+        let (c, d) = run(
+            "global\n maxconn 5\ndefaults d1\n mode http\n timeout client 1s\n timeout connect 1s\n timeout server 1s\n\
+             defaults d2 from d1\n retries 7\nlisten l\n bind :80\n server s 127.0.0.1:1\nglobal\n daemon\n",
+        );
+        let c = c.unwrap_or_else(|| panic!("{d:?}"));
+        assert!(
+            c.global.daemon && c.global.maxconn == Some(5),
+            "global sections merge"
+        );
+        let l = &c.proxies[0];
+        assert_eq!((l.mode, l.retries), (crate::config::model::Mode::Http, 7));
+    }
+
+    #[test]
+    fn errors_keep_going_and_are_in_file_order() {
+        let (c, d) =
+            run("frontend f\n bind :80\n default_backend nope\n balanse x\n timeout client 1s\n");
+        assert!(c.is_none());
+        assert_eq!(
+            d,
+            [
+                "p.cfg:3: Proxy 'f': unable to find required default_backend: 'nope'.",
+                "p.cfg:4: unknown keyword 'balanse' in 'frontend' section; did you mean 'balance'?",
+            ]
+        );
+    }
+
+    #[test]
+    fn each_file_starts_out_of_section() {
+        let env = MapEnv::default();
+        let reader = Reader::new(
+            vec![
+                (PathBuf::from("a.cfg"), "listen l\n bind :80\n".into()),
+                (PathBuf::from("b.cfg"), " server s 1.1.1.1:80\n".into()),
+            ],
+            EnvOverlay::new(&env),
+            &[],
+        );
+        let (c, d) = parse_reader(reader, Vec::new());
+        assert!(c.is_none());
+        assert!(render(&d)
+            .iter()
+            .any(|l| l.starts_with("b.cfg:1: 'server' found out of any section")));
+    }
+
+    #[test]
+    fn unsupported_sections_are_skipped_whole() {
+        let (_, d) = run("cache c\n total-max-size 4\n max-age 60\n");
+        assert_eq!(d, ["p.cfg:1: 'cache' sections are not supported yet"]);
+    }
 }

@@ -88,6 +88,9 @@ pub struct Section {
     pub default_backend_loc: Option<Loc>,
     /// For each server: whether its id was given with `id`.
     pub server_custom_id: Vec<bool>,
+    /// Where `option httplog` was set (here or in the defaults section), for the warning
+    /// when the proxy is not in HTTP mode.
+    pub httplog_loc: Option<Loc>,
 }
 
 /// A fresh proxy with haproxy's built-in defaults.
@@ -127,9 +130,19 @@ impl Section {
     /// A section of `kind` named `name` inheriting from `defaults` (a `defaults` section
     /// itself, or `None` for haproxy's built-in values).
     pub fn new(kind: Kind, name: &str, loc: &Loc, defaults: Option<&Section>) -> Section {
-        let (mut proxy, default_server) = match defaults {
-            Some(d) => (d.proxy.clone(), d.default_server.clone()),
-            None => (blank_proxy(name, loc, kind.cap()), blank_server(loc, "")),
+        let (mut proxy, default_server, httplog_loc, default_backend_loc) = match defaults {
+            Some(d) => (
+                d.proxy.clone(),
+                d.default_server.clone(),
+                d.httplog_loc.clone(),
+                d.default_backend_loc.clone(),
+            ),
+            None => (
+                blank_proxy(name, loc, kind.cap()),
+                blank_server(loc, ""),
+                None,
+                None,
+            ),
         };
         proxy.name = name.to_string();
         proxy.loc = loc.clone();
@@ -144,8 +157,9 @@ impl Section {
             proxy,
             default_server,
             custom_id: None,
-            default_backend_loc: None,
+            default_backend_loc,
             server_custom_id: Vec::new(),
+            httplog_loc,
         }
     }
 
@@ -228,8 +242,11 @@ pub fn proxy_keyword(
     words: &[String],
     diags: &mut Vec<Diag>,
 ) {
-    let kw = words[0].as_str();
-    let args = &words[1..];
+    // The reader never yields empty lines; stay safe for other callers.
+    let Some((kw, args)) = words.split_first() else {
+        return;
+    };
+    let kw = kw.as_str();
     let section = sec.kind.word();
     let err = |diags: &mut Vec<Diag>, m: String| diags.push(Diag::error(loc, m));
     match kw {
@@ -396,13 +413,18 @@ pub fn proxy_keyword(
         },
         "server" => server(sec, loc, args, diags),
         "default-server" => {
-            if sec.allowed(loc, kw, true, false, true, false, "", diags) {
+            if sec.allowed(loc, kw, true, false, true, true, "", diags) {
                 let (errs, _) = apply_server_params(&mut sec.default_server, args, "'default-server'", true);
                 for e in errs {
                     err(diags, e);
                 }
             }
         }
+        // Accepted by haproxy 2.6 with no effect at all: same here.
+        "bind-process" => diags.push(Diag::warning(
+            loc,
+            "'bind-process' has no effect, is deprecated, and will be removed in version 2.7.",
+        )),
         _ if PROXY_UNSUPPORTED.contains(&kw) => err(diags, format!("'{kw}' is not supported yet")),
         _ if GLOBAL.contains(&kw) || GLOBAL_UNSUPPORTED.contains(&kw) || kw.starts_with("tune.") => {
             err(diags, format!("'{kw}' is only allowed in 'global' section"))
@@ -498,6 +520,15 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
     let rest = &args[1..];
     let full = format!("option {name}");
     let no_args = |diags: &mut Vec<Diag>| !too_many(loc, &full, rest, 0, diags);
+    let gone = match name {
+        "forceclose" => Some("is not supported any more since HAProxy 2.0, please just remove it, or use 'option httpclose' if absolutely needed."),
+        "http-tunnel" => Some("is not supported any more since HAProxy 2.1, please just remove it, it shouldn't be needed."),
+        _ => None,
+    };
+    if let Some(why) = gone {
+        diags.push(Diag::error(loc, format!("option '{name}' {why}")));
+        return;
+    }
     if !OPTIONS.contains(&name) {
         if OPTIONS_UNSUPPORTED.contains(&name) {
             diags.push(Diag::error(
@@ -553,11 +584,13 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
                 return;
             }
             sec.proxy.log_format = fmt;
+            sec.httplog_loc = (fmt != LogFormatKind::Tcp).then(|| loc.clone());
         }
-        "dontlognull" => {
-            if no_args(diags) && sec.allowed(loc, name, true, true, false, false, "", diags) {
-                sec.proxy.dontlognull = !negate;
-            }
+        // Guards push their own diagnostics; a failed one falls through to `_ => {}`.
+        "dontlognull"
+            if no_args(diags) && sec.allowed(loc, name, true, true, false, false, "", diags) =>
+        {
+            sec.proxy.dontlognull = !negate;
         }
         "forwardfor" => {
             let mut ff = ForwardFor {
@@ -645,13 +678,13 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
                 };
             }
         }
-        "allbackups" | "persist" => {
-            if no_args(diags) && sec.allowed(loc, name, true, false, true, false, "", diags) {
-                if name == "allbackups" {
-                    sec.proxy.allbackups = !negate;
-                } else {
-                    sec.proxy.persist = !negate;
-                }
+        "allbackups" | "persist"
+            if no_args(diags) && sec.allowed(loc, name, true, false, true, false, "", diags) =>
+        {
+            if name == "allbackups" {
+                sec.proxy.allbackups = !negate;
+            } else {
+                sec.proxy.persist = !negate;
             }
         }
         _ => {}
@@ -713,6 +746,17 @@ fn errorfile(sec: &mut Section, loc: &Loc, args: &[String], diags: &mut Vec<Diag
     };
     // haproxy opens the file relative to its current directory, not the config file's.
     match std::fs::read(&args[1]) {
+        // haproxy parses the file as an HTTP response at startup; an empty file is
+        // allowed (the documented `errorfile 408 /dev/null` trick: close silently).
+        Ok(body) if !body.is_empty() && !looks_like_http_response(&body) => {
+            diags.push(Diag::error(
+                loc,
+                format!(
+                    "errorfile : '{}': unable to parse headers (error offset: 0)",
+                    args[1]
+                ),
+            ))
+        }
         Ok(body) => {
             sec.proxy.errorfiles.insert(code, body);
         }
@@ -721,6 +765,16 @@ fn errorfile(sec: &mut Section, loc: &Loc, args: &[String], diags: &mut Vec<Diag
             format!("errorfile : error opening file '{}'.", args[1]),
         )),
     }
+}
+
+/// A status line `HTTP/1.x NNN ...` and an end of headers.
+fn looks_like_http_response(body: &[u8]) -> bool {
+    let status_ok = body.len() > 12
+        && (body.starts_with(b"HTTP/1.0 ") || body.starts_with(b"HTTP/1.1 "))
+        && body[9..12].iter().all(u8::is_ascii_digit);
+    let has_end =
+        body.windows(4).any(|w| w == b"\r\n\r\n") || body.windows(2).any(|w| w == b"\n\n");
+    status_ok && has_end
 }
 
 fn num_after(args: &[String], i: usize, what: &str) -> Result<u32, String> {
@@ -825,8 +879,7 @@ pub fn parse_balance(args: &[String]) -> Result<Balance, String> {
                 .and_then(|n| n.parse::<u32>().ok())
                 .filter(|n| *n >= 1)
                 .ok_or_else(|| {
-                    "'balance random(<draws>)' expects a positive integer number of draws."
-                        .to_string()
+                    "balance random : number of draws must be at least 1.".to_string()
                 })?;
             none(Balance::Random { draws })
         }

@@ -169,6 +169,16 @@ impl<'a> Reader<'a> {
     /// Handles a `.xxx` directive; false when the word is not one (then it is a keyword).
     fn directive(&mut self, loc: &Loc, words: &[String], diags: &mut Vec<Diag>) -> bool {
         let args = &words[1..];
+        if matches!(words[0].as_str(), ".else" | ".endif") {
+            if let Some(extra) = args.first() {
+                // Reported, but the directive still applies so the rest of the file keeps
+                // its structure.
+                diags.push(Diag::error(
+                    loc,
+                    format!("Unexpected argument '{}' for '{}'.", extra, words[0]),
+                ));
+            }
+        }
         match words[0].as_str() {
             ".if" => {
                 let parent_active = self.active();
@@ -310,6 +320,14 @@ mod tests {
 
     #[test]
     fn unbalanced() {
+        let (_, d) = run(".if 1\n.else x\n.endif y\n");
+        assert_eq!(
+            d,
+            [
+                "t.cfg:2: Unexpected argument 'x' for '.else'.",
+                "t.cfg:3: Unexpected argument 'y' for '.endif'.",
+            ]
+        );
         let (_, d) = run(".else\n.endif\n.elif 1\n.if 1\n.else\n.else\n.endif\n.if 1\n");
         assert_eq!(
             d,

@@ -90,6 +90,10 @@ pub fn parse_server_addr(s: &str) -> Result<ServerAddr, String> {
     if port.contains('-') {
         return Err(format!("port ranges are not allowed for servers ('{s}')"));
     }
+    if port == "0" {
+        // haproxy: port 0 is the same as no port (the client's destination port).
+        return Ok(ServerAddr::InetPortOffset(ip, 0));
+    }
     Ok(ServerAddr::Inet(SocketAddr::new(ip, parse_port(port)?)))
 }
 
@@ -149,7 +153,10 @@ pub fn apply_server_params(
                 .map(|p| srv.check_port = Some(p))
                 .map_err(|e| format!("{who} : 'port' : {e}")),
             "inter" => match parse_time(v) {
-                Ok(d) if d.is_zero() => Err(format!("{who} : 'inter' has to be > 0")),
+                Ok(d) if d.is_zero() => Err(format!(
+                    "{who} : invalid value 0 for argument 'inter' of server {}.",
+                    srv.name
+                )),
                 Ok(d) => {
                     srv.inter = Some(d);
                     Ok(())
@@ -266,7 +273,10 @@ mod tests {
         );
         assert!(parse_server_addr("no-such-host.invalid:80").is_err());
         assert!(parse_server_addr("10.0.0.1:80-90").is_err());
-        assert!(parse_server_addr("10.0.0.1:0").is_err());
+        assert_eq!(
+            parse_server_addr("10.0.0.1:0"),
+            Ok(ServerAddr::InetPortOffset(ip("10.0.0.1"), 0))
+        );
         assert!(parse_server_addr(":80").is_err());
     }
 
