@@ -49,6 +49,18 @@ pub fn main(argv: Vec<String>) -> i32 {
     if args.debug {
         crate::debug::enable();
     }
+    // haproxy presets these before parsing so that configs can use them.
+    let localpeer = args
+        .local_peer
+        .clone()
+        .unwrap_or_else(crate::log::target::system_hostname);
+    std::env::set_var("HAPROXY_LOCALPEER", localpeer);
+    let files: Vec<String> = args
+        .config_files
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    std::env::set_var("HAPROXY_CFGFILES", files.join(";"));
     let (cfg, diags) = config::load(&args.config_files, &config::ProcessEnv, &features);
     report(&diags, &args);
     let Some(cfg) = cfg else {
@@ -71,11 +83,26 @@ pub fn main(argv: Vec<String>) -> i32 {
         eprintln!("[ALERT] Fatal errors found in configuration.");
         return 1;
     }
+    let has_listener = !cfg.global.stats_sockets.is_empty()
+        || cfg
+            .proxies
+            .iter()
+            .any(|p| p.cap.frontend && !p.disabled && !p.binds.is_empty());
     if args.check_only {
+        if !has_listener {
+            println!(
+                "Configuration file has no error but will not start (no listener) => exit(2)."
+            );
+            return 2;
+        }
         if !args.quiet {
             println!("Configuration file is valid");
         }
         return 0;
+    }
+    if !has_listener {
+        eprintln!("[ALERT] No enabled listener found (check for 'bind' directives) ! Exiting.");
+        return 1;
     }
     if (args.master_worker || cfg.global.master_worker) && !crate::master::is_worker() {
         return start_master(&cfg, &args, argv);
