@@ -11,8 +11,11 @@ use super::body::ProxyBody;
 /// How many connections per server a thread keeps around.
 const MAX_PER_SERVER: usize = 64;
 
+/// An idle connection and its socket's descriptor (for `-d` traces).
+type Idle = (SendRequest<ProxyBody>, i32);
+
 thread_local! {
-    static POOL: RefCell<HashMap<usize, Vec<(SendRequest<ProxyBody>, i32)>>> = RefCell::new(HashMap::new());
+    static POOL: RefCell<HashMap<usize, Vec<Idle>>> = RefCell::new(HashMap::new());
 }
 
 /// A server's identity in the pool (its state's address, stable for the process lifetime).
@@ -20,7 +23,7 @@ pub type Key = usize;
 
 /// Takes an idle connection to the server (with its socket's descriptor, for traces),
 /// dropping the ones the server closed meanwhile.
-pub fn take(key: Key) -> Option<(SendRequest<ProxyBody>, i32)> {
+pub fn take(key: Key) -> Option<Idle> {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         let list = p.get_mut(&key)?;
