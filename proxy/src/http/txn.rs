@@ -186,7 +186,7 @@ async fn forward(
     let started = tokio::time::Instant::now();
     let fe = &ctx.fe;
     let mode = conn_mode(fe, be);
-    let upgrade = connection_has(req.headers(), "upgrade") && req.headers().contains_key(UPGRADE);
+    let upgrade = req.headers().contains_key(UPGRADE) && connection_has(req.headers(), "upgrade");
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let src = ctx.peer.map(|p| p.ip());
     let guard = be
