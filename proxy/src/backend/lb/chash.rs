@@ -18,7 +18,10 @@ pub fn build(members: &[(u32, u32, u32)]) -> Vec<(u32, u32)> {
     let mut ring: Vec<(u32, u32)> = Vec::new();
     for &(idx, id, points) in members {
         for node in 0..points {
-            ring.push((full_hash(id.wrapping_mul(SRV_EWGHT_RANGE).wrapping_add(node)), idx));
+            ring.push((
+                full_hash(id.wrapping_mul(SRV_EWGHT_RANGE).wrapping_add(node)),
+                idx,
+            ));
         }
     }
     // A stable sort keeps insertion order among equal keys.

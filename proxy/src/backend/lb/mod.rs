@@ -219,7 +219,7 @@ impl Lb {
         if snap.group.is_empty() {
             return Pick::NoServer;
         }
-        let picked = match &self.balance {
+        match &self.balance {
             Balance::RoundRobin => roundrobin::pick(&snap, servers, avoid),
             Balance::StaticRr => static_rr::pick(&snap, &self.map_cursor, servers, avoid),
             Balance::LeastConn => leastconn::pick(&snap, servers, avoid),
@@ -227,7 +227,7 @@ impl Lb {
             Balance::Random { draws } => random::pick(&snap, servers, *draws, avoid),
             Balance::Source => {
                 let key = req.src().map(source::hash);
-                self.by_key(&snap, servers, key.map(|h| self.source_modifier(h)), avoid)
+                self.by_key(&snap, servers, key, avoid)
             }
             Balance::Uri {
                 len,
@@ -252,34 +252,19 @@ impl Lb {
                 name,
                 use_domain_only,
             } => {
-                // haproxy hashes an absent header as 0 rather than falling back to round
-                // robin, but only in HTTP mode: without any request (TCP) it falls back.
-                let key = if req.uri().is_some() {
-                    Some(
-                        req.header(name)
-                            .map(|v| hdr::key(v, *use_domain_only))
-                            .map_or(0, |k| hash::key_hash(&self.hash_type, k)),
-                    )
-                } else {
-                    None
-                };
+                // An absent header falls back to round robin (checked against haproxy 2.6).
+                let key = req
+                    .header(name)
+                    .map(|v| hdr::key(v, *use_domain_only))
+                    .map(|k| hash::key_hash(&self.hash_type, k));
                 self.by_key(&snap, servers, key, avoid)
             }
-        };
-        picked
-    }
-
-    /// Source addresses are not run through the hash function: map-based lookups take the
-    /// folded address as is and consistent ones spread it with `full_hash`.
-    fn source_modifier(&self, h: u32) -> u32 {
-        if self.lookup() == Lookup::Ring {
-            hash::full_hash(h)
-        } else {
-            h
         }
     }
 
-    /// A hash lookup, or haproxy's round-robin fallback when the request has no key.
+    /// A hash lookup, or haproxy's round-robin fallback when the request has no key. Ring
+    /// lookups spread the key with `full_hash` first (source addresses included; they are
+    /// never run through the hash function itself).
     fn by_key(
         &self,
         snap: &Snapshot,
@@ -289,7 +274,7 @@ impl Lb {
     ) -> Pick {
         match (self.lookup(), key) {
             (Lookup::Map, Some(h)) => map::lookup(snap, h),
-            (Lookup::Ring, Some(h)) => chash::lookup(snap, h, avoid),
+            (Lookup::Ring, Some(h)) => chash::lookup(snap, hash::full_hash(h), avoid),
             (Lookup::Map, None) => static_rr::pick(snap, &self.map_cursor, servers, avoid),
             (Lookup::Ring, None) => chash::next(snap, &self.ring_cursor, servers, avoid),
         }

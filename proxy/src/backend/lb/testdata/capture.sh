@@ -114,8 +114,8 @@ done
 # path-only: absolute-form targets differing only by authority must hash the same.
 for u in /a /b /api/v1/users "/search?q=rust"; do
   get uripathonly "$u" "http://127.0.0.1:${PORT[uripathonly]}$u"
-  get uripathonly "http://h1.example$u" "http://127.0.0.1:${PORT[uripathonly]}" --request-target "http://h1.example$u"
-  get uripathonly "http://h2.example.org$u" "http://127.0.0.1:${PORT[uripathonly]}" --request-target "http://h2.example.org$u"
+  get uripathonly "http://h1.example$u" "http://127.0.0.1:${PORT[uripathonly]}" --request-target "http://h1.example$u" -H "Host: h1.example"
+  get uripathonly "http://h2.example.org$u" "http://127.0.0.1:${PORT[uripathonly]}" --request-target "http://h2.example.org$u" -H "Host: h2.example.org"
 done
 for v in 1 2 3 4 5 6 7 8 9 10 abc user42 "x y"; do
   enc=${v// /%20}
