@@ -10,6 +10,9 @@ pub mod lb;
 pub mod queue;
 pub mod server;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

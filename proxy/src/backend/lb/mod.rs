@@ -22,7 +22,7 @@ pub mod uri;
 pub mod url_param;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -34,7 +34,10 @@ use super::server::ServerState;
 use crate::config::model::{Balance, HashMethod, HashType};
 
 /// What the balancer may look at in a request. TCP mode only has the source address.
-pub trait LbRequest {
+///
+/// `Sync` so that `&dyn LbRequest` can be held across the queue wait of
+/// [`Backend::acquire`](crate::backend::Backend::acquire) in a `Send` future.
+pub trait LbRequest: Sync {
     /// The client's address (`None` for unix-socket clients).
     fn src(&self) -> Option<IpAddr>;
     /// The request target as received (origin-form `/p?q` or absolute-form), HTTP only.

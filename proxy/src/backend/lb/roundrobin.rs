@@ -93,7 +93,7 @@ impl Group {
 
     /// `fwrr_get_server_from_group`. Note that haproxy returns the head of the current tree
     /// even when its position is ahead ("a hole") if the init tree is empty.
-    fn from_group(&mut self) -> Option<usize> {
+    fn head_of_group(&mut self) -> Option<usize> {
         let head = self.curr.first().map(|&(_, _, k)| k);
         if head.is_none_or(|k| self.srv[k].npos > self.curr_pos) {
             if let Some(&(_, _, k)) = self.t[self.init].first() {
@@ -170,7 +170,7 @@ pub fn fwrr_order(eweights: &[u32]) -> (Vec<usize>, usize) {
     let mut order = Vec::new();
     let mut seen: Vec<(Vec<usize>, usize)> = vec![(g.switch_state(), 0)];
     loop {
-        let k = match g.from_group() {
+        let k = match g.head_of_group() {
             Some(k) => k,
             None => {
                 g.switch_trees();
@@ -182,7 +182,7 @@ pub fn fwrr_order(eweights: &[u32]) -> (Vec<usize>, usize) {
                     return (order, 0);
                 }
                 seen.push((state, order.len()));
-                match g.from_group() {
+                match g.head_of_group() {
                     Some(k) => k,
                     None => return (order, 0),
                 }
