@@ -418,7 +418,7 @@ impl Inner {
         let for_backend = self.lb.snapshot().group.contains(&i);
         let mut q = lock(&self.queues);
         loop {
-            if !s.try_take() {
+            if !s.try_reserve() {
                 break;
             }
             let Some((w, from_backend)) = q.pop_for(i, for_backend) else {
@@ -431,6 +431,7 @@ impl Inner {
                 &s.queued
             });
             if w.tx.send(i).is_ok() {
+                s.count_taken();
                 self.lb.on_load_change(s);
             } else {
                 s.cur.fetch_sub(1, Ordering::SeqCst);

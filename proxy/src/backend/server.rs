@@ -179,9 +179,19 @@ impl ServerState {
                 && self.cur.load(Ordering::SeqCst) < self.maxconn)
     }
 
-    /// Takes a connection slot if `maxconn` allows it.
+    /// Takes a connection slot if `maxconn` allows it, and counts it.
     pub(crate) fn try_take(&self) -> bool {
-        let taken = if self.maxconn == 0 {
+        let taken = self.try_reserve();
+        if taken {
+            self.count_taken();
+        }
+        taken
+    }
+
+    /// Reserves a slot without counting it as a connection yet: the queue reserves one before
+    /// it knows whether a waiter is still there to use it.
+    pub(crate) fn try_reserve(&self) -> bool {
+        if self.maxconn == 0 {
             self.cur.fetch_add(1, Ordering::SeqCst);
             true
         } else {
@@ -190,11 +200,7 @@ impl ServerState {
                     (c < self.maxconn).then_some(c + 1)
                 })
                 .is_ok()
-        };
-        if taken {
-            self.count_taken();
         }
-        taken
     }
 
     /// Bookkeeping once a slot is held (also for slots handed over from a releasing guard).
