@@ -224,7 +224,7 @@ impl Backend {
                 if s.has_free_slot() && s.try_take() {
                     return Ok(self.guard(i));
                 }
-                if inner.lb.is_deterministic() {
+                if inner.lb.queues_on_server() {
                     self.queue_on_server(i).await
                 } else {
                     self.queue_on_backend(req, avoid).await

@@ -134,6 +134,14 @@ impl Lb {
         )
     }
 
+    /// Whether a request whose chosen server is full waits in that server's queue: haproxy
+    /// queues there whenever the algorithm returned a full server, which only hash-based
+    /// algorithms and `random` do (the others skip full servers and, when all are full,
+    /// leave the request to the backend queue).
+    pub fn queues_on_server(&self) -> bool {
+        self.is_deterministic() || matches!(self.balance, Balance::Random { .. })
+    }
+
     fn lookup(&self) -> Lookup {
         match self.balance {
             // haproxy always runs `random` on the consistent-hash tree.

@@ -31,8 +31,20 @@ const RRW0: &[&str] = &["s1", "s3", "s1", "s3", "s1", "s3", "s1", "s3"];
 const RRBACKUP: &[&str] = &["s2", "s2", "s2", "s2", "s2", "s2"];
 const RRALLBACKUPS: &[&str] = &["s2", "s3", "s2", "s3", "s2", "s3"];
 const RRMAINT: &[&str] = &["s1", "s3", "s4", "s1", "s3", "s4"];
+const RR7521: &[&str] = &[
+    "s1", "s2", "s1", "s3", "s2", "s1", "s1", "s2", "s1", "s4", "s2", "s1", "s3", "s1", "s2", "s1",
+    "s2", "s1", "s3", "s2", "s1", "s1", "s2", "s1", "s4", "s2", "s1", "s3", "s1", "s2",
+];
+const RR101: &[&str] = &[
+    "s1", "s1", "s1", "s1", "s1", "s1", "s1", "s1", "s1", "s1", "s2", "s1", "s1", "s1", "s1", "s1",
+    "s1", "s1", "s1", "s1", "s1", "s2",
+];
+const RR222: &[&str] = &["s1", "s2", "s3", "s1", "s2", "s3", "s1", "s2", "s3"];
 const STATICRR321: &[&str] = &[
     "s1", "s1", "s2", "s1", "s2", "s3", "s1", "s1", "s2", "s1", "s2", "s3",
+];
+const STATICRR4263: &[&str] = &[
+    "s1", "s2", "s3", "s1", "s3", "s4", "s3", "s1", "s2", "s3", "s4", "s1", "s3", "s3", "s4",
 ];
 const LEASTCONN4: &[&str] = &["s1", "s2", "s3", "s4", "s1", "s2", "s3", "s4"];
 const LEASTCONN321: &[&str] = &[
@@ -117,6 +129,58 @@ const SOURCECONS: &[(&str, &str)] = &[
     ("127.0.0.22", "s4"),
     ("127.0.0.23", "s2"),
     ("127.0.0.24", "s1"),
+];
+const SOURCE246: &[(&str, &str)] = &[
+    ("127.0.0.1", "s3"),
+    ("127.0.0.2", "s1"),
+    ("127.0.0.3", "s3"),
+    ("127.0.0.4", "s2"),
+    ("127.0.0.5", "s3"),
+    ("127.0.0.6", "s2"),
+    ("127.0.0.7", "s3"),
+    ("127.0.0.8", "s1"),
+    ("127.0.0.9", "s3"),
+    ("127.0.0.10", "s2"),
+    ("127.0.0.11", "s3"),
+    ("127.0.0.12", "s2"),
+    ("127.0.0.13", "s3"),
+    ("127.0.0.14", "s1"),
+    ("127.0.0.15", "s3"),
+    ("127.0.0.16", "s2"),
+    ("127.0.0.17", "s3"),
+    ("127.0.0.18", "s2"),
+    ("127.0.0.19", "s3"),
+    ("127.0.0.20", "s1"),
+    ("127.0.0.21", "s3"),
+    ("127.0.0.22", "s2"),
+    ("127.0.0.23", "s3"),
+    ("127.0.0.24", "s2"),
+];
+const SOURCEW0: &[(&str, &str)] = &[
+    ("127.0.0.1", "s4"),
+    ("127.0.0.2", "s1"),
+    ("127.0.0.3", "s3"),
+    ("127.0.0.4", "s4"),
+    ("127.0.0.5", "s1"),
+    ("127.0.0.6", "s3"),
+    ("127.0.0.7", "s4"),
+    ("127.0.0.8", "s1"),
+    ("127.0.0.9", "s3"),
+    ("127.0.0.10", "s4"),
+    ("127.0.0.11", "s1"),
+    ("127.0.0.12", "s3"),
+    ("127.0.0.13", "s4"),
+    ("127.0.0.14", "s1"),
+    ("127.0.0.15", "s3"),
+    ("127.0.0.16", "s4"),
+    ("127.0.0.17", "s1"),
+    ("127.0.0.18", "s3"),
+    ("127.0.0.19", "s4"),
+    ("127.0.0.20", "s1"),
+    ("127.0.0.21", "s3"),
+    ("127.0.0.22", "s4"),
+    ("127.0.0.23", "s1"),
+    ("127.0.0.24", "s3"),
 ];
 const URI4: &[(&str, &str)] = &[
     ("/", "s4"),
@@ -732,6 +796,17 @@ async fn backend_roundrobin_weights_5_3_1_1_match_haproxy() {
 }
 
 #[tokio::test]
+async fn backend_roundrobin_more_weights_match_haproxy() {
+    let p = |ws: &[u32]| {
+        let s: Vec<S> = ws.iter().map(|&x| w(x)).collect();
+        proxy(Balance::RoundRobin, MAP, &s)
+    };
+    sequence(p(&[7, 5, 2, 1]), RR7521).await;
+    sequence(p(&[10, 1]), RR101).await;
+    sequence(p(&[2, 2, 2]), RR222).await;
+}
+
+#[tokio::test]
 async fn backend_roundrobin_weight_0_is_never_chosen() {
     sequence(proxy(Balance::RoundRobin, MAP, &[w(1), w(0), w(1)]), RRW0).await;
 }
@@ -780,6 +855,9 @@ fn backend_roundrobin_order_repeats_with_the_weights() {
 #[tokio::test]
 async fn backend_static_rr_weights_3_2_1_match_haproxy() {
     sequence(proxy(Balance::StaticRr, MAP, W321), STATICRR321).await;
+    // Weights with a common divisor: the table is reduced by it, as haproxy does.
+    let s = [w(4), w(2), w(6), w(3)];
+    sequence(proxy(Balance::StaticRr, MAP, &s), STATICRR4263).await;
 }
 
 // ---- leastconn ----
@@ -840,6 +918,12 @@ async fn backend_first_takes_lowest_id_with_room() {
 async fn backend_source_map_based_matches_haproxy() {
     mapping(proxy(Balance::Source, MAP, W1111), SOURCE4, from_src).await;
     mapping(proxy(Balance::Source, MAP, W321), SOURCE321, from_src).await;
+    // 2,4,6 is reduced by its GCD to 1,2,3 before the modulo.
+    let s = [w(2), w(4), w(6)];
+    mapping(proxy(Balance::Source, MAP, &s), SOURCE246, from_src).await;
+    // A weight-0 server has no slot in the table.
+    let s = [w(1), w(0), w(1), w(1)];
+    mapping(proxy(Balance::Source, MAP, &s), SOURCEW0, from_src).await;
 }
 
 #[tokio::test]

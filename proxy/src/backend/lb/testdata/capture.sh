@@ -53,7 +53,11 @@ case_ rrw0 roundrobin "" "" s1 s2:"weight 0" s3
 case_ rrbackup roundrobin "" "" s1:"disabled" s2:"backup" s3:"backup"
 case_ rrallbackups roundrobin "" "option allbackups" s1:"disabled" s2:"backup" s3:"backup"
 case_ rrmaint roundrobin "" "" s1 s2:"disabled" s3 s4
+case_ rr7521 roundrobin "" "" s1:"weight 7" s2:"weight 5" s3:"weight 2" s4:"weight 1"
+case_ rr101 roundrobin "" "" s1:"weight 10" s2:"weight 1"
+case_ rr222 roundrobin "" "" s1:"weight 2" s2:"weight 2" s3:"weight 2"
 case_ staticrr321 static-rr "" "" "${W321[@]}"
+case_ staticrr4263 static-rr "" "" s1:"weight 4" s2:"weight 2" s3:"weight 6" s4:"weight 3"
 case_ leastconn4 leastconn "" "" s1 s2 s3 s4
 case_ leastconn321 leastconn "" "" "${W321[@]}"
 case_ first3 first "" "" s1:"maxconn 1" s2:"maxconn 1" s3:"maxconn 1"
@@ -61,6 +65,8 @@ case_ first3dis first "" "" s1:"maxconn 1 disabled" s2:"maxconn 1" s3:"maxconn 1
 case_ source4 source "" "" s1 s2 s3 s4
 case_ source321 source "" "" "${W321[@]}"
 case_ sourcecons source consistent "" s1 s2 s3 s4
+case_ source246 source "" "" s1:"weight 2" s2:"weight 4" s3:"weight 6"
+case_ sourcew0 source "" "" s1 s2:"weight 0" s3 s4
 case_ uri4 uri "" "" s1 s2 s3 s4
 case_ uri321 uri "" "" "${W321[@]}"
 case_ uricons uri consistent "" s1 s2 s3 s4
@@ -97,12 +103,16 @@ seq_ rrw0 8
 seq_ rrbackup 6
 seq_ rrallbackups 6
 seq_ rrmaint 6
+seq_ rr7521 30
+seq_ rr101 22
+seq_ rr222 9
 seq_ staticrr321 12
+seq_ staticrr4263 15
 seq_ leastconn4 8
 seq_ leastconn321 12
 seq_ first3 3
 seq_ first3dis 3
-for c in source4 source321 sourcecons; do
+for c in source4 source321 sourcecons source246 sourcew0; do
   for i in $(seq 1 24); do get $c 127.0.0.$i "http://127.0.0.1:${PORT[$c]}/" --interface 127.0.0.$i; done
 done
 URIS=(/ /a /b /c /index.html /img/logo.png /api/v1/users /api/v2/users /api/v1/orders/42
