@@ -565,6 +565,44 @@ const URLPARAM: &[(&str, &str)] = &[
     ("none4", "s4"),
     ("none5", "s1"),
 ];
+const URLPARAMCONS: &[(&str, &str)] = &[
+    ("id=1", "s3"),
+    ("id=2", "s4"),
+    ("id=3", "s3"),
+    ("id=4", "s3"),
+    ("id=5", "s1"),
+    ("id=6", "s1"),
+    ("id=7", "s4"),
+    ("id=8", "s1"),
+    ("id=9", "s1"),
+    ("id=10", "s3"),
+    ("id=abc", "s1"),
+    ("id=user42", "s4"),
+    ("none1", "s3"),
+    ("none2", "s4"),
+    ("none3", "s4"),
+    ("none4", "s3"),
+    ("none5", "s4"),
+    ("none6", "s2"),
+    ("none7", "s4"),
+    ("none8", "s1"),
+    ("none9", "s3"),
+    ("none10", "s1"),
+    ("none11", "s4"),
+    ("none12", "s1"),
+    ("none13", "s2"),
+    ("none14", "s3"),
+    ("none15", "s1"),
+    ("none16", "s1"),
+    ("none17", "s1"),
+    ("none18", "s2"),
+    ("none19", "s2"),
+    ("none20", "s3"),
+    ("none21", "s1"),
+    ("none22", "s3"),
+    ("none23", "s3"),
+    ("none24", "s2"),
+];
 const HDRHOST: &[(&str, &str)] = &[
     ("www.example.com", "s3"),
     ("example.com", "s3"),
@@ -868,23 +906,32 @@ async fn backend_leastconn_ties_rotate_as_haproxy() {
     sequence(proxy(Balance::LeastConn, MAP, W321), LEASTCONN321).await;
 }
 
+/// Captured by `testdata/capture_leastconn.sh` (output in `testdata/leastconn_expected.txt`):
+/// weights 1,1,2; four requests held open on slow responders, then four quick ones in a row.
+const LEASTCONN_HELD: &[&str] = &["s1", "s2", "s3", "s3"];
+const LEASTCONN_QUICK_WHILE_HELD: &[&str] = &["s3", "s3", "s3", "s3"];
+
 #[tokio::test]
-async fn backend_leastconn_prefers_the_least_loaded() {
+async fn backend_leastconn_with_held_connections_matches_haproxy() {
     let be = Backend::new(&proxy(Balance::LeastConn, MAP, &[w(1), w(1), w(2)]));
-    let r = Req::get("/");
-    // Hold connections: s1, s2, s3 (ties), then s3 again (weight 2: key 2*4096/32 < 2*4096/16).
-    let a = be.acquire(&r, None).await.unwrap();
-    let b = be.acquire(&r, None).await.unwrap();
-    let c = be.acquire(&r, None).await.unwrap();
-    let d = be.acquire(&r, None).await.unwrap();
-    let names: Vec<&str> = [&a, &b, &c, &d]
-        .iter()
-        .map(|g| g.server().name.as_str())
-        .collect();
-    assert_eq!(names, ["s1", "s2", "s3", "s3"]);
-    drop(b);
-    // s2 is idle again: it wins.
-    assert_eq!(be.acquire(&r, None).await.unwrap().server().name, "s2");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(be.acquire(&Req::get("/slow"), None).await.unwrap());
+    }
+    let names: Vec<&str> = held.iter().map(|g| g.server().name.as_str()).collect();
+    assert_eq!(names, LEASTCONN_HELD);
+    let quick = run(&be, (0..4).map(|_| Req::get("/"))).await;
+    assert_eq!(quick, LEASTCONN_QUICK_WHILE_HELD);
+    // An idle server (key 0) wins over every loaded one.
+    held.remove(1);
+    assert_eq!(
+        be.acquire(&Req::get("/"), None)
+            .await
+            .unwrap()
+            .server()
+            .name,
+        "s2"
+    );
 }
 
 // ---- first ----
@@ -1042,6 +1089,14 @@ fn param_req(k: &str) -> Req {
 async fn backend_url_param_matches_haproxy() {
     let b = Balance::UrlParam { name: "id".into() };
     mapping(proxy(b, MAP, W1111), URLPARAM, param_req).await;
+}
+
+#[tokio::test]
+async fn backend_url_param_consistent_and_ring_fallback_match_haproxy() {
+    // Values hash onto the ring; requests without the parameter walk the ring point by
+    // point (haproxy's chash_get_next_server), which checks the ring's construction too.
+    let b = Balance::UrlParam { name: "id".into() };
+    mapping(proxy(b, CONS, W1111), URLPARAMCONS, param_req).await;
 }
 
 // ---- hdr ----

@@ -81,6 +81,7 @@ case_ uricrc32 uri "map-based crc32" "" s1 s2 s3 s4
 case_ urisdbmaval uri "map-based sdbm avalanche" "" s1 s2 s3 s4
 case_ uriconsdjb2aval uri "consistent djb2 avalanche" "" s1 s2 s3 s4
 case_ urlparam "url_param id" "" "" s1 s2 s3 s4
+case_ urlparamcons "url_param id" consistent "" s1 s2 s3 s4
 case_ hdrhost "hdr(host) use_domain_only" "" "" s1 s2 s3 s4
 case_ hdrxuser "hdr(x-user)" "" "" s1 s2 s3 s4
 
@@ -134,6 +135,11 @@ for v in 1 2 3 4 5 6 7 8 9 10 abc user42 "x y"; do
 done
 # no parameter: round robin fallback (map order)
 for i in 1 2 3 4 5; do get urlparam "none$i" "http://127.0.0.1:${PORT[urlparam]}/page?x=1"; done
+# consistent hashing: the same values, then the fallback walking the ring point by point
+for v in 1 2 3 4 5 6 7 8 9 10 abc user42; do
+  get urlparamcons "id=$v" "http://127.0.0.1:${PORT[urlparamcons]}/?id=$v"
+done
+for i in $(seq 1 24); do get urlparamcons "none$i" "http://127.0.0.1:${PORT[urlparamcons]}/page?x=1"; done
 for h in www.example.com example.com www.example.com:8080 api.example.com foo.bar a b c site.org www.site.org sub.site.org:443 localhost 10.0.0.1; do
   get hdrhost "$h" "http://127.0.0.1:${PORT[hdrhost]}/" -H "Host: $h"
 done
