@@ -207,12 +207,13 @@ impl Backend {
         avoid: Option<&Arc<ServerState>>,
     ) -> Result<ServerGuard, AcquireError> {
         let inner = &self.inner;
+        // Only a server of this backend can be avoided (it knows its own rank).
         let avoid = avoid.and_then(|a| {
             inner
                 .servers
-                .iter()
-                .position(|s| Arc::ptr_eq(s, a))
-                .or(Some(a.index).filter(|&i| i < inner.servers.len()))
+                .get(a.index)
+                .filter(|s| Arc::ptr_eq(s, a))
+                .map(|_| a.index)
         });
         match inner.lb.pick(&inner.servers, req, avoid) {
             Pick::NoServer => {

@@ -382,3 +382,27 @@ fn backend_acquire_future_is_send() {
     let fut = be.acquire(&r, None);
     is_send(&fut);
 }
+
+#[tokio::test]
+async fn backend_tcp_request_hashes_the_source_and_falls_back_without_it() {
+    use super::lb::SrcOnly;
+    let be = Backend::new(&sticky(&[w(1), w(1), w(1), w(1)]));
+    // 127.0.0.1 folds to 0x7f000001, map slot 1 of 4: s2 (as haproxy's SOURCE4 capture).
+    let ip = Some([127, 0, 0, 1].into());
+    for _ in 0..3 {
+        let g = be.acquire(&SrcOnly(ip), None).await.unwrap();
+        assert_eq!(g.server().name, "s2");
+    }
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(
+            be.acquire(&SrcOnly(None), None)
+                .await
+                .unwrap()
+                .server()
+                .name
+                .clone(),
+        );
+    }
+    assert_eq!(got, ["s1", "s2", "s3", "s4"]);
+}

@@ -46,6 +46,22 @@ pub trait LbRequest: Sync {
     fn header(&self, name: &str) -> Option<&[u8]>;
 }
 
+/// A request that only has a source address: TCP mode, or a client on a unix socket (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SrcOnly(pub Option<IpAddr>);
+
+impl LbRequest for SrcOnly {
+    fn src(&self) -> Option<IpAddr> {
+        self.0
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        None
+    }
+    fn header(&self, _name: &str) -> Option<&[u8]> {
+        None
+    }
+}
+
 /// The result of a pick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pick {
