@@ -101,6 +101,7 @@ struct Inner {
     queue_timeout: Option<Duration>,
     retries: u32,
     redispatch: Option<i32>,
+    persist: bool,
     no_server: AtomicU64,
 }
 
@@ -137,6 +138,7 @@ impl Backend {
                 queue_timeout: p.timeouts.queue.or(p.timeouts.connect),
                 retries: p.retries,
                 redispatch: p.redispatch,
+                persist: p.persist,
                 no_server: AtomicU64::new(0),
             }),
         }
@@ -193,6 +195,18 @@ impl Backend {
         {
             let _g = lock(&self.inner.rebuild);
             self.inner.lb.rebuild(&self.inner.servers);
+        }
+        // haproxy's pendconn_redistribute: with `option redispatch` (and no `option persist`)
+        // the requests waiting for a server that can no longer be used go back to the
+        // backend queue, to be served by any server.
+        if self.inner.redispatch.is_some_and(|n| n != 0) && !self.inner.persist {
+            let mut q = lock(&self.inner.queues);
+            for s in self.inner.servers.iter().filter(|s| !s.usable()) {
+                for _ in 0..q.redistribute(s.index) {
+                    dec(&s.queued);
+                    self.inner.be_queued.fetch_add(1, Ordering::SeqCst);
+                }
+            }
         }
         for i in 0..self.inner.servers.len() {
             self.inner.dispatch(i);
@@ -462,8 +476,8 @@ impl Pending<'_> {
             let mut q = lock(&self.inner.queues);
             q.remove(self.server, self.seq)
         };
-        if removed {
-            match self.server {
+        if let Some(from) = removed {
+            match from {
                 Some(i) => dec(&self.inner.servers[i].queued),
                 None => dec(&self.inner.be_queued),
             }

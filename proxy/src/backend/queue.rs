@@ -38,22 +38,37 @@ impl Queues {
         }
     }
 
-    /// Removes waiter `seq` from queue `server` (or the backend's), if it is still there.
-    pub(crate) fn remove(&mut self, server: Option<usize>, seq: u64) -> bool {
-        let q = match server {
-            Some(i) => match self.servers.get_mut(i) {
-                Some(q) => q,
-                None => return false,
-            },
-            None => &mut self.backend,
-        };
-        match q.iter().position(|w| w.seq == seq) {
-            Some(p) => {
-                q.remove(p);
-                true
+    /// Removes waiter `seq`, looking in queue `server` first, then in the backend queue (where
+    /// a down server's waiters are moved). Returns the queue it was in: `Some(None)` for the
+    /// backend's, `None` when it is no longer queued.
+    pub(crate) fn remove(&mut self, server: Option<usize>, seq: u64) -> Option<Option<usize>> {
+        if let Some(i) = server {
+            if let Some(q) = self.servers.get_mut(i) {
+                if let Some(p) = q.iter().position(|w| w.seq == seq) {
+                    q.remove(p);
+                    return Some(Some(i));
+                }
             }
-            None => false,
         }
+        let p = self.backend.iter().position(|w| w.seq == seq)?;
+        self.backend.remove(p);
+        Some(None)
+    }
+
+    /// Moves every waiter of server `i` to the backend queue, keeping arrival order, and
+    /// returns how many moved (haproxy's `pendconn_redistribute`).
+    pub(crate) fn redistribute(&mut self, i: usize) -> usize {
+        let Some(q) = self.servers.get_mut(i) else {
+            return 0;
+        };
+        let moved: Vec<Waiter> = q.drain(..).collect();
+        let n = moved.len();
+        if n > 0 {
+            let mut all: Vec<Waiter> = self.backend.drain(..).chain(moved).collect();
+            all.sort_by_key(|w| w.seq);
+            self.backend = all.into();
+        }
+        n
     }
 
     /// Pops the oldest waiter server `i` may serve: its own, or the backend's when `usable`.

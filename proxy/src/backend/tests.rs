@@ -406,3 +406,36 @@ async fn backend_tcp_request_hashes_the_source_and_falls_back_without_it() {
     }
     assert_eq!(got, ["s1", "s2", "s3", "s4"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn backend_waiters_of_a_down_server_are_redispatched() {
+    let mc1 = S { maxconn: 1, ..w(1) };
+    for redispatch in [None, Some(-1)] {
+        let mut p = sticky(&[mc1, mc1]);
+        p.redispatch = redispatch;
+        p.timeouts.queue = Some(Duration::from_secs(5));
+        let be = Backend::new(&p);
+        // 127.0.0.1 hashes to s2 (slot 1 of 2); fill s2 and queue one request behind it.
+        let held = be.acquire(&Req::get("/"), None).await.unwrap();
+        assert_eq!(held.server().name, "s2");
+        let be2 = be.clone();
+        let waiter = tokio::spawn(async move {
+            match be2.acquire(&Req::get("/"), None).await {
+                Ok(g) => g.server().name.clone(),
+                Err(e) => e.to_string(),
+            }
+        });
+        tokio::task::yield_now().await;
+        let s2 = be.server("s2").unwrap().clone();
+        assert_eq!(s2.queued(), 1);
+        be.set_oper(&s2, OperState::Down);
+        let got = waiter.await.unwrap();
+        if redispatch.is_some() {
+            assert_eq!(got, "s1", "moved to the backend queue and served by s1");
+        } else {
+            assert_eq!(got, "timed out in the queue of server s2");
+        }
+        assert_eq!((s2.queued(), be.queued()), (0, 0));
+        drop(held);
+    }
+}
