@@ -1,5 +1,6 @@
 //! Server state, queues, retries and concurrency of [`Backend`].
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -437,5 +438,110 @@ async fn backend_waiters_of_a_down_server_are_redispatched() {
         }
         assert_eq!((s2.queued(), be.queued()), (0, 0));
         drop(held);
+    }
+}
+
+/// Counts heap allocations made by the current thread while `COUNTING` is set, to prove the
+/// pick path allocates nothing.
+mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static COUNTING: Cell<bool> = const { Cell::new(false) };
+        pub static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub struct Counting;
+
+    // SAFETY: every call is forwarded unchanged to the system allocator.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            if COUNTING.with(|c| c.get()) {
+                ALLOCS.with(|a| a.set(a.get() + 1));
+            }
+            // SAFETY: same contract as ours.
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            // SAFETY: same contract as ours.
+            unsafe { System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            if COUNTING.with(|c| c.get()) {
+                ALLOCS.with(|a| a.set(a.get() + 1));
+            }
+            // SAFETY: same contract as ours.
+            unsafe { System.realloc(p, l, n) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    /// Allocations made by `f` on this thread.
+    pub fn count(f: impl FnOnce()) -> u64 {
+        ALLOCS.with(|a| a.set(0));
+        COUNTING.with(|c| c.set(true));
+        f();
+        COUNTING.with(|c| c.set(false));
+        ALLOCS.with(|a| a.get())
+    }
+}
+
+#[test]
+fn backend_pick_and_release_do_not_allocate() {
+    use crate::config::model::HashMethod;
+    use std::task::{Context, Poll, Waker};
+    let cons = HashType {
+        method: HashMethod::Consistent,
+        ..HashType::default()
+    };
+    let ws = [w(3), w(2), w(1)];
+    let uri = Balance::Uri {
+        len: 0,
+        depth: 0,
+        whole: false,
+        path_only: false,
+    };
+    let backends = [
+        rr(&ws),
+        proxy(Balance::StaticRr, HashType::default(), &ws),
+        proxy(Balance::LeastConn, HashType::default(), &ws),
+        proxy(Balance::First, HashType::default(), &ws),
+        proxy(Balance::Random { draws: 2 }, HashType::default(), &ws),
+        sticky(&ws),
+        proxy(Balance::Source, cons, &ws),
+        proxy(uri.clone(), HashType::default(), &ws),
+        proxy(uri, cons, &ws),
+        proxy(Balance::UrlParam { name: "id".into() }, cons, &ws),
+        proxy(
+            Balance::Hdr {
+                name: "host".into(),
+                use_domain_only: true,
+            },
+            HashType::default(),
+            &ws,
+        ),
+    ];
+    // The counter itself works: one Vec is one allocation.
+    assert_eq!(
+        alloc_count::count(|| drop(std::hint::black_box(vec![1u8]))),
+        1
+    );
+    let req = Req::get("/a/b?id=3");
+    for p in backends {
+        let be = Backend::new(&p);
+        let mut cx = Context::from_waker(Waker::noop());
+        let n = alloc_count::count(|| {
+            for _ in 0..100 {
+                let fut = std::pin::pin!(be.acquire(&req, None));
+                match fut.poll(&mut cx) {
+                    Poll::Ready(Ok(g)) => drop(g),
+                    _ => panic!("a free slot must be granted at once"),
+                }
+            }
+        });
+        assert_eq!(n, 0, "{:?} allocated", p.balance);
     }
 }
