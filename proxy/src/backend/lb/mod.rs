@@ -160,8 +160,10 @@ impl Lb {
 
     fn lookup(&self) -> Lookup {
         match self.balance {
-            // haproxy always runs `random` on the consistent-hash tree.
+            // haproxy always runs `random` on the consistent-hash tree, and static-rr on the
+            // map whatever `hash-type` says.
             Balance::Random { .. } => Lookup::Ring,
+            Balance::StaticRr => Lookup::Map,
             _ if self.hash_type.method == HashMethod::Consistent => Lookup::Ring,
             _ => Lookup::Map,
         }

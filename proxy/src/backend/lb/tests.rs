@@ -896,6 +896,8 @@ async fn backend_static_rr_weights_3_2_1_match_haproxy() {
     // Weights with a common divisor: the table is reduced by it, as haproxy does.
     let s = [w(4), w(2), w(6), w(3)];
     sequence(proxy(Balance::StaticRr, MAP, &s), STATICRR4263).await;
+    // `hash-type` does not apply to static-rr.
+    sequence(proxy(Balance::StaticRr, CONS, W321), STATICRR321).await;
 }
 
 // ---- leastconn ----
