@@ -5,6 +5,17 @@
 //! reached ([`queue`]) and returns a [`ServerGuard`] that holds the slot until dropped. After a
 //! failed connect, [`Backend::after_connect_failure`] tells whether to retry the same server
 //! or to redispatch, as haproxy's `retries` and `option redispatch` do.
+//!
+//! Known differences from haproxy 2.6 (by design or not yet done):
+//! - roundrobin replays haproxy's order from a table; a state change restarts the order at
+//!   its beginning where haproxy carries positions over, and a full server simply loses its
+//!   turn (haproxy requeues it "as if consumed", which can shift the order slightly).
+//! - leastconn scans the servers (O(n)) instead of walking a locked tree; same choice.
+//! - no `minconn`/`fullconn` dynamic maxconn, no `slowstart`, no `hash-balance-factor`,
+//!   no `hash-key`, no `check_post` for url_param; `set weight` is applied to map-based
+//!   algorithms too (haproxy only allows 0/100 % there).
+//! - only the first usable backup is used without `option allbackups` (haproxy's map-based
+//!   tables can leak other backups in when the first backup's weight is above 1).
 
 pub mod lb;
 pub mod queue;
