@@ -32,7 +32,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::config::model::{self, Balance};
-use lb::{Lb, LbRequest, Pick};
+use lb::{Lb, Pick};
+pub use lb::{LbRequest, SrcOnly};
 use queue::{dec, Queues, Waiter};
 pub use server::{AdminState, OperState, ServerState};
 
