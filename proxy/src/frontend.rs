@@ -70,6 +70,7 @@ pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream, listener
                     .backend
                     .as_ref()
                     .map_or(0, |b| b.beconn.load(Relaxed) as u32);
+                f.srv_conn = sess.server.as_ref().map_or(0, |s| s.current());
                 f.retries = sess.retries;
                 logger.send_tcplog(Level::Info, &f);
             }

@@ -3,7 +3,7 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -13,7 +13,7 @@ use tokio::time::{Instant, Sleep};
 
 use std::sync::Arc;
 
-use crate::backend::{LbRequest, ServerGuard, ServerState};
+use crate::backend::{LbRequest, RetryDecision, ServerGuard, ServerState, SrcOnly};
 use crate::net::connect::{connect, ConnectError};
 use crate::net::stream::Stream;
 use crate::runtime::{BackendRt, Frontend};
@@ -33,20 +33,6 @@ pub struct Outcome {
     pub bytes_in: u64,
     /// Bytes from the server to the client (haproxy's `bytes_read`).
     pub bytes_out: u64,
-}
-
-struct Src(Option<IpAddr>);
-
-impl LbRequest for Src {
-    fn src(&self) -> Option<IpAddr> {
-        self.0
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn header(&self, _: &str) -> Option<&[u8]> {
-        None
-    }
 }
 
 /// What a TCP session did, for its log line.
@@ -81,7 +67,7 @@ pub async fn serve(fe: &Frontend, client: Stream, peer: Option<SocketAddr>) -> S
     };
     let _beconn = BeConn::new(be);
     let dst_port = client.local_addr().map(|a| a.port());
-    let req = Src(peer.map(|p| p.ip()));
+    let req = SrcOnly(peer.map(|p| p.ip()));
     let start = Instant::now();
     let Ok(guard) = be.lb.acquire(&req, None).await else {
         sess.outcome = Outcome {
@@ -142,23 +128,26 @@ pub(crate) async fn connect_with_retries(
     dst_port: Option<u16>,
 ) -> Result<(Stream, ServerGuard, u32), (u8, Arc<ServerState>, u32)> {
     let mut guard = guard;
-    let mut attempt = 0u32;
+    let mut failures = 0u32;
     loop {
-        match connect(&guard.server().addr, dst_port, be.timeouts.connect).await {
-            Ok(s) => return Ok((s, guard, attempt)),
-            Err(e) => {
-                if attempt >= be.retries {
-                    return Err((b'C', guard.server().clone(), attempt));
+        let err = match connect(&guard.server().addr, dst_port, be.timeouts.connect).await {
+            Ok(s) => return Ok((s, guard, failures)),
+            Err(e) => e,
+        };
+        guard.server().record_connect_failure();
+        failures += 1;
+        match be.lb.after_connect_failure(guard.server(), failures, false) {
+            RetryDecision::GiveUp => {
+                return Err((b'C', guard.server().clone(), failures - 1));
+            }
+            RetryDecision::Redispatch => {
+                let failed = guard.server().clone();
+                if let Ok(g) = be.lb.acquire(req, Some(&failed)).await {
+                    guard = g;
                 }
-                attempt += 1;
-                // haproxy retries the same server, except the last retry which goes to
-                // another one when `option redispatch` is set.
-                if attempt == be.retries && be.redispatch.is_some() {
-                    let failed = guard.server().clone();
-                    if let Ok(g) = be.lb.acquire(req, Some(&failed)).await {
-                        guard = g;
-                    }
-                } else if matches!(e, ConnectError::Io(_)) {
+            }
+            RetryDecision::SameServer => {
+                if matches!(err, ConnectError::Io(_)) {
                     // A refused connection would be refused again at once: like haproxy,
                     // wait min(`timeout connect`, 1 s) so a restarting server can come back.
                     let pause = be.timeouts.connect.unwrap_or(Duration::from_secs(1));

@@ -168,7 +168,8 @@ pub struct Proxy {
     pub hash_type: HashType,
     /// `retries` (default 3).
     pub retries: u32,
-    /// `option redispatch [INTERVAL]`: `Some(n)` redispatches on every n-th retry (1 = each).
+    /// `option redispatch [INTERVAL]`: `Some(n)`, n > 0 redispatches on every n-th retry,
+    /// n < 0 on the (-n)-th retry before the last (plain `option redispatch` is -1).
     pub redispatch: Option<i32>,
     /// `option allbackups`.
     pub allbackups: bool,

@@ -656,8 +656,9 @@ fn option(sec: &mut Section, loc: &Loc, args: &[String], negate: bool, diags: &m
             }
         }
         "redispatch" => {
+            // Plain `option redispatch` is haproxy's -1: redispatch on the last retry.
             let interval = match rest.first() {
-                None => 1,
+                None => -1,
                 Some(_) if !no_args_max(loc, &full, rest, 1, diags) => return,
                 Some(n) => match n.parse::<i32>() {
                     Ok(v) => v,

@@ -90,6 +90,7 @@ impl PendingLog {
         f.actconn = self.rt.actconn.load(Relaxed) as u32;
         f.feconn = self.fe.feconn.load(Relaxed) as u32;
         f.beconn = be.map_or(0, |b| b.beconn.load(Relaxed) as u32);
+        f.srv_conn = self.info.server.as_ref().map_or(0, |s| s.current());
         f.status = i32::from(self.status);
         f.request_line = Some(&self.request_line);
         logger.send_httplog(Level::Info, &f);

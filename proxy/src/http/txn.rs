@@ -15,7 +15,7 @@ use super::body::ProxyBody;
 use super::errors::ErrorPages;
 use super::headers::{add_forwardfor, connection_has, strip_hop_by_hop};
 use super::pool;
-use crate::backend::{LbRequest, ServerGuard, ServerState};
+use crate::backend::{LbRequest, ServerGuard, ServerState, SrcOnly};
 use crate::config::model::{HttpConnMode, HttpReuse};
 use crate::net::idle::Idle;
 use crate::runtime::{conn_mode, forwardfor, BackendRt, Frontend};
@@ -76,6 +76,9 @@ pub fn error_response(pages: &ErrorPages, status: u16, close: bool) -> Response<
 
 /// Why forwarding failed, mapped to the status haproxy sends.
 enum Failure {
+    /// No server slot was obtained (no server, queue full, queue timeout): 503, with
+    /// haproxy's termination state for the log.
+    NoSlot([u8; 2]),
     /// No server, queue full or queue timeout, or connect failed after retries: 503.
     Unavailable,
     /// The server did not answer within `timeout server`: 504.
@@ -166,7 +169,7 @@ async fn respond(
         Ok(resp) => Ok(resp),
         Err(f) => {
             let (status, term) = match f {
-                Failure::Unavailable if info.server.is_none() => (503, *b"sQ"),
+                Failure::NoSlot(t) => (503, t),
                 Failure::Unavailable => (503, *b"SC"),
                 Failure::Timeout => (504, *b"sH"),
                 Failure::BadGateway => (502, *b"SH"),
@@ -193,7 +196,10 @@ async fn forward(
         .lb
         .acquire(&ReqView { src, req: &req }, None)
         .await
-        .map_err(|_| Failure::Unavailable)?;
+        .map_err(|e| {
+            let t = e.termination_state().as_bytes();
+            Failure::NoSlot([t[0], t[1]])
+        })?;
     info.t_queue = started.elapsed().as_millis() as i64;
     info.server = Some(guard.server().clone());
 
@@ -268,21 +274,6 @@ async fn forward(
             finish(ctx, be, guard, (key, sfd), s, resp, mode, client_upgrade)
         }
         Err(e) => Err(classify(&e)),
-    }
-}
-
-/// Only the client address: what a redispatch needs.
-struct SrcOnly(Option<IpAddr>);
-
-impl LbRequest for SrcOnly {
-    fn src(&self) -> Option<IpAddr> {
-        self.0
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn header(&self, _: &str) -> Option<&[u8]> {
-        None
     }
 }
 
