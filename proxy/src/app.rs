@@ -70,25 +70,15 @@ pub fn main(argv: Vec<String>) -> i32 {
         eprintln!("[ALERT] Fatal errors found in configuration.");
         return 1;
     };
-    // What the parser leaves to the runtime (log targets, error files) is checked here too,
-    // so that `-c` finds everything a start would.
-    let mut late = crate::runtime::check_global_logs(&cfg);
-    if let Err(e) = Runtime::build(&cfg, args.maxconn) {
-        late.push(e);
-    }
-    if !late.is_empty() {
-        for e in late {
-            eprintln!("{e}");
-        }
-        eprintln!("[ALERT] Fatal errors found in configuration.");
-        return 1;
-    }
     let has_listener = !cfg.global.stats_sockets.is_empty()
         || cfg
             .proxies
             .iter()
             .any(|p| p.cap.frontend && !p.disabled && !p.binds.is_empty());
     if args.check_only {
+        if !late_checks(&cfg, &args) {
+            return 1;
+        }
         if !has_listener {
             println!(
                 "Configuration file has no error but will not start (no listener) => exit(2)."
@@ -110,19 +100,72 @@ pub fn main(argv: Vec<String>) -> i32 {
     start(cfg, &args)
 }
 
-/// Master-worker mode: the master detaches if asked, owns the pid file, runs the workers.
-fn start_master(cfg: &Config, args: &Args, argv: Vec<String>) -> i32 {
-    if (args.daemon || cfg.global.daemon) && !args.no_background && !args.debug {
-        if let Err(e) = crate::process::daemonize() {
-            eprintln!("[ALERT] cannot go to the background: {e}");
-            return 1;
-        }
+/// What the parser leaves to the runtime (log targets, error files), checked so that `-c`
+/// and the master find everything a start would. Prints the errors.
+fn late_checks(cfg: &Config, args: &Args) -> bool {
+    let mut late = crate::runtime::check_global_logs(cfg);
+    if let Err(e) = Runtime::build(cfg, args.maxconn) {
+        late.push(e);
     }
-    if let Some(path) = args.pidfile.as_ref().or(cfg.global.pidfile.as_ref()) {
+    for e in &late {
+        eprintln!("{e}");
+    }
+    if !late.is_empty() {
+        eprintln!("[ALERT] Fatal errors found in configuration.");
+    }
+    late.is_empty()
+}
+
+/// Goes to the background when asked (`-D`, `daemon`), unless `-db`/`-d` or this is a
+/// master's worker.
+fn detach(cfg: &Config, args: &Args) -> Result<Option<crate::process::Detach>, i32> {
+    let daemon = (args.daemon || cfg.global.daemon)
+        && !args.no_background
+        && !args.debug
+        && !crate::master::is_worker();
+    if !daemon {
+        return Ok(None);
+    }
+    crate::process::daemonize().map(Some).map_err(|e| {
+        eprintln!("[ALERT] cannot go to the background: {e}");
+        1
+    })
+}
+
+/// Writes the pid file (not in a master's worker: the master owns it) and lets the parent
+/// of a daemon exit.
+fn started(cfg: &Config, args: &Args, detach: Option<crate::process::Detach>) -> Result<(), i32> {
+    if let Some(path) = args
+        .pidfile
+        .as_ref()
+        .or(cfg.global.pidfile.as_ref())
+        .filter(|_| !crate::master::is_worker())
+    {
         if let Err(e) = crate::process::write_pidfile(path) {
             eprintln!("[ALERT] cannot write pid file {}: {e}", path.display());
-            return 1;
+            return Err(1);
         }
+    }
+    if let Some(d) = detach {
+        if let Err(e) = d.done() {
+            eprintln!("[ALERT] cannot detach: {e}");
+            return Err(1);
+        }
+    }
+    Ok(())
+}
+
+/// Master-worker mode: the master detaches if asked, owns the pid file, runs the workers.
+fn start_master(cfg: &Config, args: &Args, argv: Vec<String>) -> i32 {
+    let detach = match detach(cfg, args) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    if !late_checks(cfg, args) {
+        return 1;
+    }
+    if let Err(code) = started(cfg, args, detach) {
+        return code;
     }
     crate::master::run(argv)
 }
@@ -143,6 +186,10 @@ fn report(diags: &[Diag], args: &Args) {
 }
 
 fn start(cfg: Config, args: &Args) -> i32 {
+    let detach = match detach(&cfg, args) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
     // The sockets of the processes this one replaces, so no queued connection is lost.
     let mut handed = Vec::new();
     for &pid in args.soft_finish.iter().chain(&args.terminate) {
@@ -172,27 +219,6 @@ fn start(cfg: Config, args: &Args) -> i32 {
             return 1;
         }
     };
-    // A master's worker stays in the foreground and leaves the pid file to the master.
-    let worker = crate::master::is_worker();
-    let daemon =
-        (args.daemon || cfg.global.daemon) && !args.no_background && !args.debug && !worker;
-    if daemon {
-        if let Err(e) = crate::process::daemonize() {
-            eprintln!("[ALERT] cannot go to the background: {e}");
-            return 1;
-        }
-    }
-    if let Some(path) = args
-        .pidfile
-        .as_ref()
-        .or(cfg.global.pidfile.as_ref())
-        .filter(|_| !worker)
-    {
-        if let Err(e) = crate::process::write_pidfile(path) {
-            eprintln!("[ALERT] cannot write pid file {}: {e}", path.display());
-            return 1;
-        }
-    }
     if let Err(e) = cli.serve() {
         eprintln!("[ALERT] cannot start the stats socket thread: {e}");
         return 1;
@@ -201,6 +227,9 @@ fn start(cfg: Config, args: &Args) -> i32 {
         eprintln!("[WARNING] reloads will bind new sockets: cannot offer ours: {e}");
     }
     let running = bound.run();
+    if let Err(code) = started(&cfg, args, detach) {
+        return code;
+    }
     // We listen now: the old processes of a reload can let go.
     crate::process::signal_old(&args.soft_finish, &args.terminate);
     crate::process::wait_for_signals(running.rt.clone(), cfg.global.hard_stop_after)

@@ -9,30 +9,72 @@ use std::time::Duration;
 
 use crate::runtime::Runtime;
 
-/// Detaches from the terminal: fork, the parent exits, the child starts a new session.
-/// Must run before any thread is started.
-pub fn daemonize() -> io::Result<()> {
+/// A daemon child that has not finished starting: its stdio still reaches the terminal (so
+/// startup errors are seen) and its parent waits for [`Detach::done`] to exit with the
+/// right status.
+#[derive(Debug)]
+pub struct Detach {
+    pipe: std::fs::File,
+}
+
+/// Goes to the background: forks before anything else is started (threads do not survive a
+/// fork). The parent waits until the child reports that startup succeeded, then exits 0;
+/// if the child fails or dies first, the parent exits 1. Returns in the child only.
+pub fn daemonize() -> io::Result<Detach> {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 fills the two descriptors we pass.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors are fresh and owned by us from here on.
+    let (mut rd, wr) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
     // SAFETY: called while the process is single-threaded, so fork duplicates everything the
-    // child needs; the parent only exits.
+    // child needs; the parent only waits on the pipe and exits.
     match unsafe { libc::fork() } {
         -1 => return Err(io::Error::last_os_error()),
         0 => {}
-        _ => unsafe { libc::_exit(0) },
+        _ => {
+            drop(wr);
+            let mut b = [0u8; 1];
+            let code = match rd.read(&mut b) {
+                Ok(1) if b[0] == 0 => 0,
+                _ => 1,
+            };
+            // SAFETY: leaving the parent without running the child's destructors twice.
+            unsafe { libc::_exit(code) };
+        }
     }
-    // SAFETY: plain syscalls on our own process.
+    drop(rd);
+    // SAFETY: plain syscall on our own process.
     if unsafe { libc::setsid() } == -1 {
         return Err(io::Error::last_os_error());
     }
-    let devnull = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")?;
-    use std::os::fd::AsRawFd;
-    for fd in 0..3 {
-        // SAFETY: replaces stdio with /dev/null, as daemons do; both descriptors are valid.
-        unsafe { libc::dup2(devnull.as_raw_fd(), fd) };
+    Ok(Detach { pipe: wr })
+}
+
+impl Detach {
+    /// Startup succeeded: the parent exits 0 and stdio goes to /dev/null.
+    pub fn done(mut self) -> io::Result<()> {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        self.pipe.write_all(&[0])?;
+        let devnull = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")?;
+        for fd in 0..3 {
+            // SAFETY: replaces stdio with /dev/null, as daemons do; both descriptors are valid.
+            unsafe { libc::dup2(devnull.as_raw_fd(), fd) };
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Writes our PID to `path`.
