@@ -147,7 +147,7 @@ impl CliSockets {
 
 async fn serve(l: Listener, level: CliLevel, timeout: Duration) {
     loop {
-        let Ok(stream) = l.accept().await else {
+        let Ok((stream, _)) = l.accept().await else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };

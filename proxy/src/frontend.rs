@@ -14,12 +14,24 @@ use crate::net::stream::Stream;
 use crate::runtime::{ConnCount, Frontend, Runtime};
 
 /// Serves one accepted connection to its end.
-pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream, listener_fd: i32) {
+pub async fn serve(
+    rt: Arc<Runtime>,
+    fe: Arc<Frontend>,
+    client: Stream,
+    peer: Option<std::net::SocketAddr>,
+    listener_fd: i32,
+) {
     let count = ConnCount::new(rt.clone(), fe.clone());
     let accept_date = SystemTime::now();
     let accepted = Instant::now();
-    let peer = client.peer_addr();
-    let local = client.local_addr();
+    // The local address costs a system call: only asked when a log line or a server
+    // addressed by port offset needs it.
+    let needs_local = fe.logger.is_some() || fe.backend.as_ref().is_some_and(|b| b.needs_dst_port);
+    let local = if needs_local {
+        client.local_addr()
+    } else {
+        None
+    };
     let addr = |a: Option<std::net::SocketAddr>| a.map_or(LogAddr::None, LogAddr::Inet);
     let cfd = client.raw_fd();
     let debug_id = crate::debug::enabled().then(|| {
@@ -39,7 +51,7 @@ pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream, listener
     }
     match fe.mode {
         Mode::Tcp => {
-            let sess = crate::tcp::serve(&fe, client, peer).await;
+            let sess = crate::tcp::serve(&fe, client, peer, local).await;
             if let Some(id) = debug_id {
                 let px = fe
                     .backend
@@ -76,7 +88,15 @@ pub async fn serve(rt: Arc<Runtime>, fe: Arc<Frontend>, client: Stream, listener
             }
         }
         Mode::Http => {
-            crate::http::session::serve(rt.clone(), fe, client, peer, accept_date, debug_id).await
+            crate::http::session::serve(
+                rt.clone(),
+                fe,
+                client,
+                (peer, local),
+                accept_date,
+                debug_id,
+            )
+            .await
         }
     }
     drop(count);

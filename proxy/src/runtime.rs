@@ -94,6 +94,8 @@ pub struct BackendRt {
     pub errors: ErrorPages,
     /// Servers and balancing.
     pub lb: Backend,
+    /// Whether a server is addressed by port offset (needs the client's destination port).
+    pub needs_dst_port: bool,
     /// Connections open on this backend (`beconn`).
     pub beconn: AtomicUsize,
 }
@@ -154,6 +156,9 @@ impl Runtime {
                 http_conn_mode: p.http_conn_mode,
                 errors: ErrorPages::build(&p.errorfiles)?,
                 lb: Backend::new(p),
+                needs_dst_port: p.servers.iter().any(|s| {
+                    matches!(s.addr, crate::config::model::ServerAddr::InetPortOffset(..))
+                }),
                 beconn: AtomicUsize::new(0),
             });
             backends.insert(p.name.as_str(), b.clone());

@@ -51,7 +51,12 @@ pub struct Session {
 }
 
 /// Serves one TCP-mode connection to its end.
-pub async fn serve(fe: &Frontend, client: Stream, peer: Option<SocketAddr>) -> Session {
+pub async fn serve(
+    fe: &Frontend,
+    client: Stream,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> Session {
     let mut sess = Session {
         t_queue: -1,
         t_connect: -1,
@@ -66,7 +71,7 @@ pub async fn serve(fe: &Frontend, client: Stream, peer: Option<SocketAddr>) -> S
         return sess;
     };
     let _beconn = BeConn::new(be);
-    let dst_port = client.local_addr().map(|a| a.port());
+    let dst_port = local.map(|a| a.port());
     let req = SrcOnly(peer.map(|p| p.ip()));
     let start = Instant::now();
     let Ok(guard) = be.lb.acquire(&req, None).await else {

@@ -83,10 +83,10 @@ async fn accept_loop(
             _ = stopping.changed() => continue,
         };
         match accepted {
-            Ok(stream) => {
+            Ok((stream, peer)) => {
                 let (rt, fe) = (rt.clone(), fe.clone());
                 tokio::task::spawn_local(async move {
-                    crate::frontend::serve(rt, fe, stream, lfd).await;
+                    crate::frontend::serve(rt, fe, stream, peer, lfd).await;
                     drop(permits);
                 });
             }

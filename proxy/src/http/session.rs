@@ -24,12 +24,11 @@ pub async fn serve(
     rt: Arc<Runtime>,
     fe: Arc<Frontend>,
     client: Stream,
-    peer: Option<SocketAddr>,
+    (peer, local): (Option<SocketAddr>, Option<SocketAddr>),
     accept_date: SystemTime,
     debug_id: Option<u32>,
 ) {
     let cfd = client.raw_fd();
-    let local = client.local_addr();
     let timeouts = ClientTimeouts::of(&fe);
     let keep_alive = fe.http_conn_mode != HttpConnMode::Close;
     let log_on = fe.logger.is_some()

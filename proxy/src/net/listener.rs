@@ -100,16 +100,17 @@ impl Listener {
         }
     }
 
-    /// Waits for the next connection.
-    pub async fn accept(&self) -> io::Result<Stream> {
+    /// Waits for the next connection; returns it with the client's address (which accept
+    /// gives for free: asking the socket later would cost a system call).
+    pub async fn accept(&self) -> io::Result<(Stream, Option<SocketAddr>)> {
         match self {
             Listener::Tcp(l) => {
-                let (s, _) = l.accept().await?;
+                let (s, peer) = l.accept().await?;
                 // Like haproxy, never delay small writes on the client side.
                 let _ = s.set_nodelay(true);
-                Ok(Stream::Tcp(s))
+                Ok((Stream::Tcp(s), Some(peer)))
             }
-            Listener::Unix(l) => Ok(Stream::Unix(l.accept().await?.0)),
+            Listener::Unix(l) => Ok((Stream::Unix(l.accept().await?.0), None)),
         }
     }
 }
