@@ -51,27 +51,34 @@ pub async fn serve(
     let accepted = Instant::now();
     let svc = service_fn(move |req| {
         let ctx = ctx.clone();
-        let idle_from = state.idle_since().max(accepted);
+        // Only log lines need the idle time, a clock and the request line.
+        let log_start = log_on.then(|| {
+            let now = Instant::now();
+            let idle = now - state.idle_since().max(accepted);
+            (
+                idle.as_millis() as i64,
+                now,
+                rt.clone(),
+                super::log::request_line(&req),
+            )
+        });
         state.begin();
         let txn = TxnGuard(state.clone());
-        let rt = rt.clone();
         async move {
-            let started = Instant::now();
-            let request_line = log_on.then(|| super::log::request_line(&req));
             let mut info = TxnInfo::default();
             let resp = handle(&ctx, req, &mut info).await?;
-            let log = request_line.map(|line| {
+            let log = log_start.map(|(idle_ms, started, rt, request_line)| {
                 Box::new(super::log::PendingLog {
                     rt,
                     fe: ctx.fe.clone(),
                     peer: ctx.peer,
                     local: ctx.local,
                     accept_date,
-                    idle_ms: (started - idle_from).as_millis() as i64,
+                    idle_ms,
                     started,
                     status: resp.status().as_u16(),
                     head_bytes: super::log::head_len(&resp),
-                    request_line: line,
+                    request_line,
                     info,
                 })
             });

@@ -87,6 +87,20 @@ enum Failure {
     BadGateway,
 }
 
+/// A timer that reads the clock only when log lines need it.
+struct Stopwatch(Option<tokio::time::Instant>);
+
+impl Stopwatch {
+    fn start(on: bool) -> Stopwatch {
+        Stopwatch(on.then(tokio::time::Instant::now))
+    }
+
+    /// Milliseconds since start, 0 when not timing.
+    fn ms(&self) -> i64 {
+        self.0.map_or(0, |t| t.elapsed().as_millis() as i64)
+    }
+}
+
 /// What a transaction did, for its log line.
 #[derive(Debug)]
 pub struct TxnInfo {
@@ -186,7 +200,9 @@ async fn forward(
     mut req: Request<Incoming>,
     info: &mut TxnInfo,
 ) -> Result<Response<ProxyBody>, Failure> {
-    let started = tokio::time::Instant::now();
+    // Timers only matter to log lines: without a logger, no clock reads per request.
+    let timed = ctx.fe.logger.is_some();
+    let started = Stopwatch::start(timed);
     let fe = &ctx.fe;
     let mode = conn_mode(fe, be);
     let upgrade = req.headers().contains_key(UPGRADE) && connection_has(req.headers(), "upgrade");
@@ -200,7 +216,7 @@ async fn forward(
             let t = e.termination_state().as_bytes();
             Failure::NoSlot([t[0], t[1]])
         })?;
-    info.t_queue = started.elapsed().as_millis() as i64;
+    info.t_queue = started.ms();
     info.server = Some(guard.server().clone());
 
     // The request for the server: same method, URI, headers (their case travels in the
@@ -242,15 +258,15 @@ async fn forward(
         };
     ctx.first_request.set(false);
     let key = Arc::as_ptr(guard.server()) as pool::Key;
-    let connecting = tokio::time::Instant::now();
+    let connecting = Stopwatch::start(timed);
     if reuse {
         while let Some((mut s, sfd)) = pool::take(key) {
             info.sfd = Some(sfd);
             info.t_connect = 0;
-            let sent = tokio::time::Instant::now();
+            let sent = Stopwatch::start(timed);
             match s.try_send_request(out).await {
                 Ok(resp) => {
-                    info.t_response = sent.elapsed().as_millis() as i64;
+                    info.t_response = sent.ms();
                     return finish(ctx, be, guard, (key, sfd), s, resp, mode, client_upgrade);
                 }
                 Err(mut e) => match e.take_message() {
@@ -264,13 +280,13 @@ async fn forward(
     let dst_port = ctx.local.map(|a| a.port());
     let (guard, mut s, sfd) = open(be, guard, &SrcOnly(src), dst_port).await?;
     info.sfd = Some(sfd);
-    info.t_connect = connecting.elapsed().as_millis() as i64;
+    info.t_connect = connecting.ms();
     info.server = Some(guard.server().clone());
     let key = Arc::as_ptr(guard.server()) as pool::Key;
-    let sent = tokio::time::Instant::now();
+    let sent = Stopwatch::start(timed);
     match s.send_request(out).await {
         Ok(resp) => {
-            info.t_response = sent.elapsed().as_millis() as i64;
+            info.t_response = sent.ms();
             finish(ctx, be, guard, (key, sfd), s, resp, mode, client_upgrade)
         }
         Err(e) => Err(classify(&e)),
