@@ -2,3 +2,5 @@
 #![allow(dead_code)]
 
 pub mod upstream;
+pub mod client;
+pub mod proc;
