@@ -81,6 +81,11 @@ fn serve_http(s: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>) {
                 .find(|(k, _)| k.eq_ignore_ascii_case(n))
                 .map(|(_, v)| v.clone())
         };
+        if get("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+            && w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+        {
+            return;
+        }
         let mut body = Vec::new();
         if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
             body.resize(len, 0);
@@ -107,6 +112,13 @@ fn serve_http(s: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>) {
             headers,
             body,
         });
+        if let Some(ms) = path
+            .strip_prefix("/sleep/")
+            .and_then(|v| v.split(['/', '?']).next())
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            thread::sleep(std::time::Duration::from_millis(ms));
+        }
         let payload = format!("{name} {path}");
         let resp = format!(
             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Upstream: {name}\r\n{}\r\n{payload}",
@@ -160,4 +172,98 @@ pub fn raw_exchange(addr: SocketAddr, req: &[u8], timeout: std::time::Duration) 
             Ok(n) => out.extend_from_slice(&buf[..n]),
         }
     }
+}
+
+/// A server that accepts connections and never answers (keeps them open). Returns its address
+/// and the number of connections accepted.
+pub fn silent() -> (SocketAddr, Arc<Mutex<usize>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let n = Arc::new(Mutex::new(0));
+    let n2 = n.clone();
+    thread::spawn(move || {
+        let mut keep = Vec::new();
+        for s in l.incoming() {
+            *n2.lock().unwrap() += 1;
+            keep.push(s);
+        }
+    });
+    (addr, n)
+}
+
+/// A server that reads a little of each connection, then closes without answering.
+pub fn closer() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut b = [0u8; 4096];
+            let _ = s.read(&mut b);
+            drop(s);
+        }
+    });
+    addr
+}
+
+/// An address where nothing listens (connection refused).
+pub fn refused() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// The accept value of the RFC 6455 sample key `dGhlIHNhbXBsZSBub25jZQ==` (the tests send it).
+pub const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRrK+xOo=";
+
+/// An upgrade-capable server: answers any request with `101 Switching Protocols` (echoing the
+/// Upgrade header), then echoes bytes with the prefix-free identity.
+pub fn websocket() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { continue };
+            thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                let mut upgrade = String::from("websocket");
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let h = h.trim_end();
+                    if h.is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':') {
+                        if k.eq_ignore_ascii_case("upgrade") {
+                            upgrade = v.trim().to_string();
+                        }
+                    }
+                }
+                let resp = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: {upgrade}\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n"
+                );
+                if w.write_all(resp.as_bytes()).is_err() {
+                    return;
+                }
+                let mut buf = [0u8; 16384];
+                loop {
+                    match r.read(&mut buf) {
+                        Ok(0) | Err(_) => {
+                            let _ = w.shutdown(std::net::Shutdown::Write);
+                            return;
+                        }
+                        Ok(n) => {
+                            if w.write_all(&buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
 }
