@@ -267,3 +267,21 @@ pub fn websocket() -> SocketAddr {
     });
     addr
 }
+
+/// A TCP server that reads until the client half-closes, then answers `got N bytes` and closes.
+pub fn reply_after_eof() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            thread::spawn(move || {
+                let mut all = Vec::new();
+                if s.read_to_end(&mut all).is_ok() {
+                    let _ = s.write_all(format!("got {} bytes", all.len()).as_bytes());
+                }
+            });
+        }
+    });
+    addr
+}
