@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -25,6 +26,10 @@ pub struct HttpUpstream {
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// How many TCP connections it accepted.
     pub conns: Arc<Mutex<usize>>,
+    /// Requests being handled right now.
+    pub active: Arc<AtomicUsize>,
+    /// The highest value `active` reached.
+    pub peak: Arc<AtomicUsize>,
 }
 
 impl HttpUpstream {
@@ -34,16 +39,25 @@ impl HttpUpstream {
         let addr = l.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let conns = Arc::new(Mutex::new(0));
+        let active = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
         let (name, seen2, conns2) = (name.to_string(), seen.clone(), conns.clone());
+        let gauges = (active.clone(), peak.clone());
         thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(s) = s else { continue };
                 *conns2.lock().unwrap() += 1;
-                let (name, seen) = (name.clone(), seen2.clone());
-                thread::spawn(move || serve_http(s, &name, &seen));
+                let (name, seen, g) = (name.clone(), seen2.clone(), gauges.clone());
+                thread::spawn(move || serve_http(s, &name, &seen, &g));
             }
         });
-        HttpUpstream { addr, seen, conns }
+        HttpUpstream {
+            addr,
+            seen,
+            conns,
+            active,
+            peak,
+        }
     }
 
     /// The requests seen so far.
@@ -52,7 +66,12 @@ impl HttpUpstream {
     }
 }
 
-fn serve_http(s: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>) {
+fn serve_http(
+    s: TcpStream,
+    name: &str,
+    seen: &Mutex<Vec<Seen>>,
+    (active, peak): &(Arc<AtomicUsize>, Arc<AtomicUsize>),
+) {
     let mut r = BufReader::new(s.try_clone().unwrap());
     let mut w = s;
     loop {
@@ -105,6 +124,8 @@ fn serve_http(s: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>) {
                 body.extend_from_slice(&chunk[..n]);
             }
         }
+        let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(now, Ordering::SeqCst);
         let close = get("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let path = line.split(' ').nth(1).unwrap_or("").to_string();
         seen.lock().unwrap().push(Seen {
@@ -125,7 +146,9 @@ fn serve_http(s: TcpStream, name: &str, seen: &Mutex<Vec<Seen>>) {
             payload.len(),
             if close { "Connection: close\r\n" } else { "" }
         );
-        if w.write_all(resp.as_bytes()).is_err() || close {
+        let failed = w.write_all(resp.as_bytes()).is_err();
+        active.fetch_sub(1, Ordering::SeqCst);
+        if failed || close {
             return;
         }
     }
