@@ -130,16 +130,33 @@ fn unix_get(mut s: UnixStream) -> String {
 fn bind_unix_socket_with_mode() {
     for k in KINDS {
         let up = HttpUpstream::start("s1");
-        let p = Proxy::start(
+        let mut p = Proxy::start_opts(
             k,
             &cfg(
                 "",
                 "  bind 127.0.0.1:{{P0}}\n  bind unix@{{DIR}}/s.sock mode 600\n",
                 &up,
             ),
+            Opts {
+                no_wait: true,
+                ..Opts::default()
+            },
         );
         let path = p.dir().join("s.sock");
+        // The mode must hold from the moment the socket appears (haproxy binds a temporary
+        // name, chmods, then renames), not be fixed up later.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let first = loop {
+            if let Ok(m) = std::fs::metadata(&path) {
+                break m.permissions().mode() & 0o777;
+            }
+            assert!(Instant::now() < deadline, "{k:?}: no socket {path:?}");
+            std::thread::yield_now();
+        };
+        let p0 = p.port(0);
+        p.wait_port(p0);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(first, 0o600, "{k:?}: mode of the socket when it appeared");
         assert_eq!(mode, 0o600, "{k:?}");
         let out = unix_get(UnixStream::connect(&path).unwrap());
         assert!(out.starts_with("HTTP/1.1 200"), "{k:?}: {out}");

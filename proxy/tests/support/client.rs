@@ -55,6 +55,15 @@ impl Conn {
         }
     }
 
+    /// Wraps a connected socket.
+    pub fn new_from(s: TcpStream) -> Conn {
+        Conn {
+            s,
+            buf: Vec::new(),
+            eof: false,
+        }
+    }
+
     /// Sets the read timeout.
     pub fn timeout(&self, d: Duration) {
         self.s.set_read_timeout(Some(d)).unwrap();
