@@ -23,12 +23,21 @@ frontend f\n  bind 127.0.0.1:{{{{P0}}}}\n  default_backend b\nbackend b\n{back}"
 fn servers(ups: &[HttpUpstream], suffix: &[&str]) -> String {
     ups.iter()
         .enumerate()
-        .map(|(i, u)| format!("  server s{} {}{}\n", i + 1, u.addr, suffix.get(i).unwrap_or(&"")))
+        .map(|(i, u)| {
+            format!(
+                "  server s{} {}{}\n",
+                i + 1,
+                u.addr,
+                suffix.get(i).unwrap_or(&"")
+            )
+        })
         .collect()
 }
 
 fn ups(n: usize) -> Vec<HttpUpstream> {
-    (1..=n).map(|i| HttpUpstream::start(&format!("s{i}"))).collect()
+    (1..=n)
+        .map(|i| HttpUpstream::start(&format!("s{i}")))
+        .collect()
 }
 
 fn who(r: &Resp) -> String {
@@ -46,7 +55,10 @@ fn sequences(algo: &str, suffix: &[&str], reqs: &Reqs) -> (Vec<String>, Vec<Stri
     let mut out = Vec::new();
     for k in KINDS {
         let u = ups(3);
-        let p = Proxy::start(k, &cfg(&format!("  balance {algo}\n{}", servers(&u, suffix))));
+        let p = Proxy::start(
+            k,
+            &cfg(&format!("  balance {algo}\n{}", servers(&u, suffix))),
+        );
         out.push(
             reqs.iter()
                 .map(|(path, h)| who(&get_h(p.addr(0), path, h)))
@@ -71,20 +83,32 @@ fn counts(v: &[String]) -> BTreeMap<String, usize> {
 
 #[test]
 fn roundrobin_weights_3_2_1_counts_match_haproxy() {
-    let (f, h) = sequences("roundrobin", &[" weight 3", " weight 2", " weight 1"], &plain(60));
+    let (f, h) = sequences(
+        "roundrobin",
+        &[" weight 3", " weight 2", " weight 1"],
+        &plain(60),
+    );
     assert_eq!(counts(&h).get("s1"), Some(&30), "haproxy reference {h:?}");
     assert_eq!(counts(&f), counts(&h), "fulcrum {f:?}\nhaproxy {h:?}");
 }
 
 #[test]
 fn roundrobin_weights_3_2_1_sequence_matches_haproxy() {
-    let (f, h) = sequences("roundrobin", &[" weight 3", " weight 2", " weight 1"], &plain(12));
+    let (f, h) = sequences(
+        "roundrobin",
+        &[" weight 3", " weight 2", " weight 1"],
+        &plain(12),
+    );
     assert_eq!(f, h);
 }
 
 #[test]
 fn static_rr_sequence_matches_haproxy() {
-    let (f, h) = sequences("static-rr", &[" weight 3", " weight 2", " weight 1"], &plain(24));
+    let (f, h) = sequences(
+        "static-rr",
+        &[" weight 3", " weight 2", " weight 1"],
+        &plain(24),
+    );
     assert_eq!(f, h);
 }
 
@@ -99,7 +123,10 @@ fn leastconn_avoids_busy_server() {
     let mut res = Vec::new();
     for k in KINDS {
         let u = ups(2);
-        let p = Proxy::start(k, &cfg(&format!("  balance leastconn\n{}", servers(&u, &[]))));
+        let p = Proxy::start(
+            k,
+            &cfg(&format!("  balance leastconn\n{}", servers(&u, &[]))),
+        );
         let a = p.addr(0);
         let slow = std::thread::spawn(move || who(&get(a, "/sleep/700")));
         std::thread::sleep(Duration::from_millis(150));
@@ -128,7 +155,9 @@ fn source_sequence_matches_haproxy() {
 
 #[test]
 fn uri_sequence_matches_haproxy() {
-    let reqs: Reqs = (0..20).map(|i| (format!("/p/{}", i % 10), String::new())).collect();
+    let reqs: Reqs = (0..20)
+        .map(|i| (format!("/p/{}", i % 10), String::new()))
+        .collect();
     let (f, h) = sequences("uri", &[], &reqs);
     assert_eq!(f, h);
 }
@@ -147,7 +176,12 @@ fn hdr_host_sequence_matches_haproxy() {
     // `get_h` sends `Host: test` first; a request with two Host headers is invalid, so the
     // host varies in the path-less custom header instead: use a dedicated header.
     let reqs: Reqs = (0..20)
-        .map(|i| ("/".to_string(), format!("X-Tenant: tenant{}.example\r\n", i % 10)))
+        .map(|i| {
+            (
+                "/".to_string(),
+                format!("X-Tenant: tenant{}.example\r\n", i % 10),
+            )
+        })
         .collect();
     let (f, h) = sequences("hdr(x-tenant)", &[], &reqs);
     assert_eq!(f, h);
@@ -163,12 +197,20 @@ fn random_uses_every_server() {
     }
 }
 
-fn backup_run(back_extra: &str, suffix: &[&str], n: usize) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
+fn backup_run(
+    back_extra: &str,
+    suffix: &[&str],
+    n: usize,
+) -> (BTreeMap<String, usize>, BTreeMap<String, usize>) {
     let mut out = Vec::new();
     for k in KINDS {
         let u = ups(4);
         let p = Proxy::start(k, &cfg(&format!("{back_extra}{}", servers(&u, suffix))));
-        out.push(counts(&(0..n).map(|_| who(&get(p.addr(0), "/"))).collect::<Vec<_>>()));
+        out.push(counts(
+            &(0..n)
+                .map(|_| who(&get(p.addr(0), "/")))
+                .collect::<Vec<_>>(),
+        ));
     }
     let h = out.pop().unwrap();
     (out.pop().unwrap(), h)
@@ -195,7 +237,10 @@ fn allbackups_balances_over_all_backups() {
         &[" disabled", " disabled", " backup", " backup"],
         6,
     );
-    assert_eq!(f, BTreeMap::from([("s3".to_string(), 3), ("s4".to_string(), 3)]));
+    assert_eq!(
+        f,
+        BTreeMap::from([("s3".to_string(), 3), ("s4".to_string(), 3)])
+    );
     assert_eq!(f, h);
 }
 
@@ -213,7 +258,10 @@ fn server_maxconn_queue_then_503_after_timeout_queue() {
         let u = ups(1);
         let p = Proxy::start(
             k,
-            &cfg(&format!("  timeout queue 300ms\n  server s1 {} maxconn 1\n", u[0].addr)),
+            &cfg(&format!(
+                "  timeout queue 300ms\n  server s1 {} maxconn 1\n",
+                u[0].addr
+            )),
         );
         let a = p.addr(0);
         let slow = std::thread::spawn(move || get(a, "/sleep/1000").status);
@@ -240,7 +288,10 @@ fn server_maxconn_queued_request_served_when_slot_frees() {
         let u = ups(1);
         let p = Proxy::start(
             k,
-            &cfg(&format!("  timeout queue 2s\n  server s1 {} maxconn 1\n", u[0].addr)),
+            &cfg(&format!(
+                "  timeout queue 2s\n  server s1 {} maxconn 1\n",
+                u[0].addr
+            )),
         );
         let a = p.addr(0);
         let slow = std::thread::spawn(move || get(a, "/sleep/300").status);
@@ -265,7 +316,11 @@ fn retries_redispatch_lands_on_another_server() {
                 good.addr
             )),
         );
-        res.push((0..4).map(|_| who(&get(p.addr(0), "/"))).collect::<Vec<_>>());
+        res.push(
+            (0..4)
+                .map(|_| who(&get(p.addr(0), "/")))
+                .collect::<Vec<_>>(),
+        );
     }
     assert_eq!(res[0], vec!["good"; 4]);
     assert_eq!(res[0], res[1]);

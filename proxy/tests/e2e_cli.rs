@@ -203,7 +203,11 @@ fn d_daemon_returns_and_serves() {
 fn q_quiet_check_prints_nothing() {
     both(|k| {
         let r = render(OK);
-        let o = run_cmd(k, &["-q", "-c", "-f", r.cfg.to_str().unwrap()], r.dir.path());
+        let o = run_cmd(
+            k,
+            &["-q", "-c", "-f", r.cfg.to_str().unwrap()],
+            r.dir.path(),
+        );
         assert_eq!(o.status.code(), Some(0));
         assert!(o.stdout.is_empty(), "{k:?}: {o:?}");
     });

@@ -67,7 +67,9 @@ fn keep_alive_several_requests_on_one_connection() {
 fn sequential_client_conns(p: &Proxy, up: &HttpUpstream) -> usize {
     for i in 0..3 {
         let mut c = Conn::new(p.addr(0));
-        let r = c.req(&format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n")).unwrap();
+        let r = c
+            .req(&format!("GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n"))
+            .unwrap();
         assert_eq!(r.status, 200);
         drop(c);
         sleep(Duration::from_millis(50));
@@ -128,7 +130,12 @@ fn option_http_server_close_closes_server_side_only() {
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("connection"))
                 .map(|(_, v)| v.to_ascii_lowercase());
-            (r1.status, r2.map(|r| r.status), conn_hdr, *up.conns.lock().unwrap())
+            (
+                r1.status,
+                r2.map(|r| r.status),
+                conn_hdr,
+                *up.conns.lock().unwrap(),
+            )
         },
     );
     assert_eq!(f, (200, Some(200), Some("close".into()), 2));
@@ -141,7 +148,9 @@ fn chunked_request_body_is_streamed() {
         |u| cfg("", "", &one(u)),
         |p, up| {
             let mut c = Conn::new(p.addr(0));
-            c.send(b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            c.send(
+                b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+            );
             sleep(Duration::from_millis(100));
             c.send(b"6\r\n world\r\n0\r\n\r\n");
             let r = c.read_resp().unwrap();
@@ -159,7 +168,13 @@ fn content_length_request_body_is_forwarded() {
         |p, up| {
             let mut c = Conn::new(p.addr(0));
             let body = vec![b'z'; 100_000];
-            c.send(format!("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+            c.send(
+                format!(
+                    "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
             c.send(&body);
             let r = c.read_resp().unwrap();
             (r.status, up.requests()[0].body.len())
@@ -176,7 +191,9 @@ fn expect_100_continue_before_body() {
         |p, _| {
             let mut c = Conn::new(p.addr(0));
             c.timeout(Duration::from_secs(1));
-            c.send(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+            c.send(
+                b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n",
+            );
             let interim = c.read_resp().map(|r| r.status);
             c.send(b"data");
             let fin = c.read_resp().map(|r| (r.status, r.text()));
@@ -224,7 +241,11 @@ fn websocket_upgrade_then_bidirectional_bytes() {
 }
 
 fn upstream_header_names(up: &HttpUpstream) -> Vec<String> {
-    up.requests()[0].headers.iter().map(|(k, _)| k.clone()).collect()
+    up.requests()[0]
+        .headers
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 #[test]
@@ -251,7 +272,11 @@ fn hop_by_hop_headers_removed() {
         },
     );
     eprintln!("haproxy: (x-drop-me, keep-alive, te, x-keep) forwarded = {h:?}");
-    assert_eq!(f, (false, false, false, true), "(x-drop-me, keep-alive, te, x-keep) forwarded");
+    assert_eq!(
+        f,
+        (false, false, false, true),
+        "(x-drop-me, keep-alive, te, x-keep) forwarded"
+    );
 }
 
 #[test]
@@ -310,7 +335,10 @@ fn option_forwardfor_header_name() {
         |u| cfg("  option forwardfor header X-Client\n", "", &one(u)),
         |p, up| {
             get(p.addr(0), "/");
-            (upstream_header(up, "x-client"), upstream_header(up, "x-forwarded-for"))
+            (
+                upstream_header(up, "x-client"),
+                upstream_header(up, "x-forwarded-for"),
+            )
         },
     );
     assert_eq!(f, (vec!["127.0.0.1".to_string()], vec![]));
@@ -332,7 +360,10 @@ fn option_forwardfor_if_none_keeps_client_header() {
 
 /// Both raw responses; asserts they are byte-identical and returns fulcrum's.
 fn same_bytes(f: Vec<u8>, h: Vec<u8>) -> String {
-    let (fs, hs) = (String::from_utf8_lossy(&f).into_owned(), String::from_utf8_lossy(&h).into_owned());
+    let (fs, hs) = (
+        String::from_utf8_lossy(&f).into_owned(),
+        String::from_utf8_lossy(&h).into_owned(),
+    );
     assert_eq!(fs, hs, "fulcrum (left) vs haproxy (right)");
     fs
 }
@@ -355,7 +386,13 @@ fn timeout_http_request_408_page() {
 fn bad_request_400_page() {
     let (f, h) = both(
         |u| cfg("", "", &one(u)),
-        |p, _| exchange(p, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n", Duration::from_secs(2)),
+        |p, _| {
+            exchange(
+                p,
+                b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n",
+                Duration::from_secs(2),
+            )
+        },
     );
     let s = same_bytes(f, h);
     assert!(s.starts_with("HTTP/1.1 400 "), "{s}");
@@ -363,19 +400,22 @@ fn bad_request_400_page() {
 
 #[test]
 fn no_server_503_page() {
-    let (f, h) = both(
-        |_| cfg("", "", ""),
-        |p, _| get(p.addr(0), "/").raw,
-    );
+    let (f, h) = both(|_| cfg("", "", ""), |p, _| get(p.addr(0), "/").raw);
     let s = same_bytes(f, h);
-    assert!(s.contains("No server is available to handle this request."), "{s}");
+    assert!(
+        s.contains("No server is available to handle this request."),
+        "{s}"
+    );
 }
 
 #[test]
 fn refused_server_503_after_retries() {
     let mut res = Vec::new();
     for k in KINDS {
-        let p = Proxy::start(k, &cfg("", "  retries 2\n", &format!("  server s1 {}\n", refused())));
+        let p = Proxy::start(
+            k,
+            &cfg("", "  retries 2\n", &format!("  server s1 {}\n", refused())),
+        );
         res.push(raw_text(&get(p.addr(0), "/")));
     }
     assert!(res[0].starts_with("HTTP/1.1 503 "), "{}", res[0]);
@@ -387,7 +427,14 @@ fn silent_server_504_after_timeout_server() {
     let mut res = Vec::new();
     for k in KINDS {
         let (addr, _) = silent();
-        let p = Proxy::start(k, &cfg("", "  timeout server 1s\n", &format!("  server s1 {addr}\n")));
+        let p = Proxy::start(
+            k,
+            &cfg(
+                "",
+                "  timeout server 1s\n",
+                &format!("  server s1 {addr}\n"),
+            ),
+        );
         let t = std::time::Instant::now();
         let r = raw_text(&get(p.addr(0), "/"));
         res.push((r, t.elapsed() >= Duration::from_millis(900)));

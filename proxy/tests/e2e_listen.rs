@@ -48,7 +48,10 @@ fn bind_port_only_listens_on_all_addresses() {
         let up = HttpUpstream::start("s1");
         let p = Proxy::start(k, &cfg("", "  bind :{{P0}}\n", &up));
         assert!(ok_on(p.addr(0)), "{k:?}");
-        assert!(ok_on(([127, 0, 0, 2], p.port(0)).into()), "{k:?} on 127.0.0.2");
+        assert!(
+            ok_on(([127, 0, 0, 2], p.port(0)).into()),
+            "{k:?} on 127.0.0.2"
+        );
     }
 }
 
@@ -67,7 +70,11 @@ fn bind_ipv6_loopback() {
         let a: SocketAddr = format!("[::1]:{}", p.port(0)).parse().unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         while std::net::TcpStream::connect(a).is_err() {
-            assert!(Instant::now() < deadline, "{k:?} not listening on {a}: {}", p.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "{k:?} not listening on {a}: {}",
+                p.stderr()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(ok_on(a), "{k:?}");
@@ -110,7 +117,10 @@ fn bind_port_range() {
 fn bind_comma_list() {
     for k in KINDS {
         let up = HttpUpstream::start("s1");
-        let mut p = Proxy::start(k, &cfg("", "  bind 127.0.0.1:{{P0}},127.0.0.1:{{P1}}\n", &up));
+        let mut p = Proxy::start(
+            k,
+            &cfg("", "  bind 127.0.0.1:{{P0}},127.0.0.1:{{P1}}\n", &up),
+        );
         let p1 = p.port(1);
         p.wait_port(p1);
         assert!(ok_on(p.addr(0)) && ok_on(p.addr(1)), "{k:?}");
@@ -171,7 +181,11 @@ fn bind_abns_socket() {
         let name = format!("fulcrum-e2e-{}-{:?}", std::process::id(), k);
         let p = Proxy::start(
             k,
-            &cfg("", &format!("  bind 127.0.0.1:{{{{P0}}}}\n  bind abns@{name}\n"), &up),
+            &cfg(
+                "",
+                &format!("  bind 127.0.0.1:{{{{P0}}}}\n  bind abns@{name}\n"),
+                &up,
+            ),
         );
         // haproxy binds the name zero-padded to the whole sun_path (107 bytes after the
         // leading NUL); clients such as haproxy's own `abns@` servers connect that way.
@@ -290,7 +304,11 @@ fn maxconn_run(k: Kind, global: &str, front: &str) -> (Vec<u16>, usize, bool) {
 fn assert_maxconn(global: &str, front: &str) {
     for k in KINDS {
         let r = maxconn_run(k, global, front);
-        assert_eq!(r, (vec![200; 5], 2, true), "{k:?} (statuses, peak concurrent requests, took 3 waves)");
+        assert_eq!(
+            r,
+            (vec![200; 5], 2, true),
+            "{k:?} (statuses, peak concurrent requests, took 3 waves)"
+        );
     }
 }
 

@@ -35,7 +35,8 @@ fn mask(line: &str) -> String {
             } else {
                 tok.to_string()
             }
-        } else if tok.contains('/') && tok.chars().all(|c| c.is_ascii_digit() || "/+-".contains(c)) {
+        } else if tok.contains('/') && tok.chars().all(|c| c.is_ascii_digit() || "/+-".contains(c))
+        {
             let mut s = String::new();
             let mut prev_digit = false;
             for c in tok.chars() {
@@ -86,8 +87,16 @@ fn httplog_line_matches_haproxy_shape() {
         lines.push(l[0].clone());
     }
     eprintln!("fulcrum: {}\nhaproxy: {}", lines[0], lines[1]);
-    assert!(lines[0].contains("\"GET /logged?q=1 HTTP/1.1\""), "{}", lines[0]);
-    assert_eq!(mask(&lines[0]), mask(&lines[1]), "masked fulcrum (left) vs haproxy (right)");
+    assert!(
+        lines[0].contains("\"GET /logged?q=1 HTTP/1.1\""),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        mask(&lines[0]),
+        mask(&lines[1]),
+        "masked fulcrum (left) vs haproxy (right)"
+    );
 }
 
 #[test]
@@ -97,7 +106,8 @@ fn httplog_one_line_per_request_on_keep_alive() {
         let p = Proxy::start(k, &http_cfg(&up, "stdout format raw"));
         let mut c = support::client::Conn::new(p.addr(0));
         for i in 0..3 {
-            c.req(&format!("GET /ka{i} HTTP/1.1\r\nHost: x\r\n\r\n")).unwrap();
+            c.req(&format!("GET /ka{i} HTTP/1.1\r\nHost: x\r\n\r\n"))
+                .unwrap();
         }
         drop(c);
         let l = log_lines(&p, 3);
@@ -117,7 +127,11 @@ fn httplog_error_page_line_matches_haproxy_shape() {
         lines.push(l.first().cloned().unwrap_or_default());
     }
     eprintln!("fulcrum: {}\nhaproxy: {}", lines[0], lines[1]);
-    assert_eq!(mask(&lines[0]), mask(&lines[1]), "masked fulcrum (left) vs haproxy (right)");
+    assert_eq!(
+        mask(&lines[0]),
+        mask(&lines[1]),
+        "masked fulcrum (left) vs haproxy (right)"
+    );
 }
 
 #[test]
@@ -148,7 +162,11 @@ listen t\n  bind 127.0.0.1:{{{{P0}}}}\n  server s1 {echo}\n"
         let _ = p.wait_exit(Duration::ZERO);
     }
     eprintln!("fulcrum: {}\nhaproxy: {}", lines[0], lines[1]);
-    assert_eq!(mask(&lines[0]), mask(&lines[1]), "masked fulcrum (left) vs haproxy (right)");
+    assert_eq!(
+        mask(&lines[0]),
+        mask(&lines[1]),
+        "masked fulcrum (left) vs haproxy (right)"
+    );
 }
 
 #[test]
@@ -180,5 +198,9 @@ fn udp_syslog_target_receives_134_framed_lines() {
         let (_, msg) = rest.split_once(": ").unwrap_or(("", rest));
         format!("{} {}", &l[..5.min(l.len())], mask(msg))
     };
-    assert_eq!(norm(&lines[0]), norm(&lines[1]), "fulcrum (left) vs haproxy (right)");
+    assert_eq!(
+        norm(&lines[0]),
+        norm(&lines[1]),
+        "fulcrum (left) vs haproxy (right)"
+    );
 }

@@ -24,8 +24,10 @@ frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s1
 
 fn get_status(a: SocketAddr, path: &str) -> Option<u16> {
     let mut c = Conn::new(a);
-    c.req(&format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
-        .map(|r| r.status)
+    c.req(&format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    ))
+    .map(|r| r.status)
 }
 
 #[test]

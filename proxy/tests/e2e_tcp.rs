@@ -123,7 +123,11 @@ fn timeout_tunnel_overrides_client_and_server() {
             (alive, closed, t.elapsed().as_millis() / 250)
         },
     );
-    assert_eq!(r, (true, true, 4), "alive after 500 ms idle, closed 1 s after last byte");
+    assert_eq!(
+        r,
+        (true, true, 4),
+        "alive after 500 ms idle, closed 1 s after last byte"
+    );
 }
 
 #[test]
@@ -131,7 +135,9 @@ fn large_transfer_8mib_intact() {
     let r = each(T2S, tcp_echo, |p| {
         let s = connect(p);
         let mut w = s.try_clone().unwrap();
-        let data: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i * 7 % 251) as u8).collect();
+        let data: Vec<u8> = (0..8 * 1024 * 1024u32)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
         let expect = data.clone();
         let writer = std::thread::spawn(move || {
             w.write_all(&data).unwrap();

@@ -138,8 +138,8 @@ impl Conn {
                     }
                 };
                 let szs = String::from_utf8_lossy(&self.buf[pos..line_end]).into_owned();
-                let sz = usize::from_str_radix(szs.split(';').next().unwrap().trim(), 16)
-                    .unwrap_or(0);
+                let sz =
+                    usize::from_str_radix(szs.split(';').next().unwrap().trim(), 16).unwrap_or(0);
                 let need = line_end + 2 + sz + 2;
                 while self.buf.len() < need {
                     if !self.fill() {
@@ -154,7 +154,9 @@ impl Conn {
                     break;
                 }
             }
-        } else if let Some(len) = r.header("content-length").and_then(|v| v.parse::<usize>().ok())
+        } else if let Some(len) = r
+            .header("content-length")
+            .and_then(|v| v.parse::<usize>().ok())
         {
             while self.buf.len() < pos + len {
                 if !self.fill() {

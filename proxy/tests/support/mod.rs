@@ -1,6 +1,6 @@
 //! Shared helpers of the integration tests: upstream servers on loopback and clients.
 #![allow(dead_code)]
 
-pub mod upstream;
 pub mod client;
 pub mod proc;
+pub mod upstream;

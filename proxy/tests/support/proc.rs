@@ -309,8 +309,16 @@ pub fn run_cmd(kind: Kind, args: &[&str], cwd: &Path) -> Output {
         stdout: Vec::new(),
         stderr: Vec::new(),
     };
-    c.stdout.take().unwrap().read_to_end(&mut out.stdout).unwrap();
-    c.stderr.take().unwrap().read_to_end(&mut out.stderr).unwrap();
+    c.stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut out.stdout)
+        .unwrap();
+    c.stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut out.stderr)
+        .unwrap();
     out
 }
 
