@@ -221,3 +221,74 @@ fn unknown_flag_exit_1() {
         assert_eq!(o.status.code(), Some(1), "{k:?}: {o:?}");
     });
 }
+
+#[test]
+fn missing_config_file_exit_1() {
+    let d = tempfile::tempdir().unwrap();
+    both(|k| {
+        let o = run_cmd(k, &["-c", "-f", "does-not-exist.cfg"], d.path());
+        assert_eq!(o.status.code(), Some(1), "{k:?}: {o:?}");
+        let o = run_cmd(k, &["-db", "-f", "does-not-exist.cfg"], d.path());
+        assert_eq!(o.status.code(), Some(1), "{k:?}: {o:?}");
+    });
+}
+
+#[test]
+fn capital_c_changes_directory_before_loading() {
+    both(|k| {
+        let r = render(OK);
+        let sub = r.dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        fs::copy(&r.cfg, sub.join("rel.cfg")).unwrap();
+        let o = run_cmd(
+            k,
+            &["-c", "-C", sub.to_str().unwrap(), "-f", "rel.cfg"],
+            r.dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{k:?}: {o:?}");
+    });
+}
+
+#[test]
+fn c_invalid_exit_code_matches_haproxy_for_each_error() {
+    // Each config has exactly one error; both programs must reject it.
+    let cases = [
+        "frontend f\n  bind 127.0.0.1:1\n  default_backend missing\n",
+        "frontend f\n  bind 127.0.0.1:notaport\n",
+        "defaults\n  timeout client 10zz\n",
+        "listen l\n  bind 127.0.0.1:1\n  mode nosuchmode\n",
+    ];
+    for c in cases {
+        both(|k| {
+            let r = render(c);
+            let o = run_cmd(k, &["-c", "-f", r.cfg.to_str().unwrap()], r.dir.path());
+            assert_eq!(o.status.code(), Some(1), "{k:?} accepted:\n{c}");
+        });
+    }
+}
+
+#[test]
+fn c_no_listener_exit_2_like_haproxy() {
+    // "Configuration file has no error but will not start (no listener) => exit(2)."
+    let r = render("backend b\n  server s1 127.0.0.1:1\n");
+    let cfg = r.cfg.to_str().unwrap();
+    let h = run_cmd(Kind::Haproxy, &["-q", "-c", "-f", cfg], r.dir.path());
+    assert_eq!(h.status.code(), Some(2), "haproxy reference");
+    let f = run_cmd(Kind::Fulcrum, &["-q", "-c", "-f", cfg], r.dir.path());
+    assert_eq!(f.status.code(), Some(2), "fulcrum: {f:?}");
+}
+
+#[test]
+fn c_weight_non_numeric_accepted_like_haproxy() {
+    // haproxy 2.6 parses `weight abc` leniently (no error): same exit code expected.
+    let r = render("listen l\n  bind 127.0.0.1:{{P0}}\n  server s1 127.0.0.1:1 weight abc\n");
+    let cfg = r.cfg.to_str().unwrap();
+    let h = run_cmd(Kind::Haproxy, &["-q", "-c", "-f", cfg], r.dir.path());
+    let f = run_cmd(Kind::Fulcrum, &["-q", "-c", "-f", cfg], r.dir.path());
+    assert_eq!(
+        f.status.code(),
+        h.status.code(),
+        "fulcrum {:?}",
+        String::from_utf8_lossy(&f.stderr)
+    );
+}

@@ -484,3 +484,160 @@ fn monitor_uri_200_page() {
 fn unused(_: &mut dyn Write) {
     let _ = find;
 }
+
+#[test]
+fn pipelined_requests_answered_in_order() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, _| {
+            let mut c = Conn::new(p.addr(0));
+            c.send(b"GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /p2 HTTP/1.1\r\nHost: x\r\n\r\n");
+            let a = c.read_resp().map(|r| r.text());
+            let b = c.read_resp().map(|r| r.text());
+            (a, b)
+        },
+    );
+    assert_eq!(f, (Some("s1 /p1".into()), Some("s1 /p2".into())));
+    assert_eq!(f, h);
+}
+
+#[test]
+fn timeout_http_keep_alive_closes_idle_client() {
+    let (f, h) = both(
+        |u| cfg("  timeout http-keep-alive 300ms\n", "", &one(u)),
+        |p, _| {
+            let mut c = Conn::new(p.addr(0));
+            c.req("GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let t = std::time::Instant::now();
+            let closed = c.closed_within(Duration::from_millis(1500));
+            (closed, t.elapsed() < Duration::from_millis(1000))
+        },
+    );
+    assert_eq!(f, (true, true));
+    assert_eq!(f, h);
+}
+
+#[test]
+fn content_length_and_chunked_request_uses_chunked() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, up| {
+            let mut c = Conn::new(p.addr(0));
+            let r = c.req("POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+            let seen = up.requests();
+            (
+                r.map(|r| r.status),
+                seen.first().map(|s| s.body.clone()),
+                seen.first().map(|s| {
+                    s.headers
+                        .iter()
+                        .any(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                }),
+            )
+        },
+    );
+    assert_eq!(f, (Some(200), Some(b"abc".to_vec()), Some(false)));
+    assert_eq!(f, h);
+}
+
+#[test]
+fn oversized_request_head_rejected_like_haproxy() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, _| {
+            let big = "a".repeat(20_000);
+            exchange(
+                p,
+                format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n").as_bytes(),
+                Duration::from_secs(2),
+            )
+        },
+    );
+    let s = same_bytes(f, h);
+    assert!(s.starts_with("HTTP/1.1 400 "), "{s}");
+}
+
+#[test]
+fn request_without_host_like_haproxy() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, _| {
+            let r = Conn::new(p.addr(0)).req("GET /nohost HTTP/1.1\r\nConnection: close\r\n\r\n");
+            r.map(|r| r.status)
+        },
+    );
+    assert_eq!(f, h);
+}
+
+#[test]
+fn forwardfor_with_existing_header_like_haproxy() {
+    let (f, h) = both(
+        |u| cfg("  option forwardfor\n", "", &one(u)),
+        |p, up| {
+            get_h(p.addr(0), "/", "X-Forwarded-For: 10.9.8.7\r\n");
+            upstream_header(up, "x-forwarded-for")
+        },
+    );
+    assert_eq!(f, h);
+}
+
+#[test]
+fn invalid_server_response_502_page() {
+    let mut res = Vec::new();
+    for k in KINDS {
+        let bad = support::upstream::raw_responder(b"HTTP/1.1 abc\r\nthis is not http\r\n\r\n");
+        let p = Proxy::start(k, &cfg("", "", &format!("  server s1 {bad}\n")));
+        res.push(raw_text(&get(p.addr(0), "/")));
+    }
+    assert!(res[0].starts_with("HTTP/1.1 502 "), "{}", res[0]);
+    assert_eq!(res[0], res[1]);
+}
+
+#[test]
+fn chunked_server_response_passed_through() {
+    let mut res = Vec::new();
+    for k in KINDS {
+        let up = support::upstream::raw_responder(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n",
+        );
+        let p = Proxy::start(k, &cfg("", "", &format!("  server s1 {up}\n")));
+        let r = get(p.addr(0), "/");
+        res.push((r.status, r.text(), r.header("transfer-encoding").map(str::to_string)));
+    }
+    assert_eq!(res[0], (200, "abcdefg".into(), Some("chunked".into())));
+    assert_eq!(res[0], res[1]);
+}
+
+#[test]
+fn close_delimited_server_response_passed_through() {
+    let mut res = Vec::new();
+    for k in KINDS {
+        let up = support::upstream::raw_responder(b"HTTP/1.1 200 OK\r\n\r\nuntil close");
+        let p = Proxy::start(k, &cfg("", "", &format!("  server s1 {up}\n")));
+        let r = get(p.addr(0), "/");
+        res.push((r.status, r.text()));
+    }
+    assert_eq!(res[0], (200, "until close".into()));
+    assert_eq!(res[0], res[1]);
+}
+
+#[test]
+fn head_request_has_no_body() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, _| {
+            let mut c = Conn::new(p.addr(0));
+            c.send(b"HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n");
+            // A body (which the upstream wrongly sends for HEAD) must not reach the client as
+            // the start of a next response; the next request on the connection must work.
+            std::thread::sleep(Duration::from_millis(200));
+            let mut b = vec![0u8; 4096];
+            let n = c.s.read(&mut b).unwrap_or(0);
+            let head = String::from_utf8_lossy(&b[..n]).into_owned();
+            let r2 = c.req("GET /after HTTP/1.1\r\nHost: x\r\n\r\n").map(|r| r.text());
+            (head.starts_with("HTTP/1.1 200"), head.ends_with("\r\n\r\n"), r2)
+        },
+    );
+    eprintln!("haproxy: {h:?}");
+    assert_eq!(f, h);
+}

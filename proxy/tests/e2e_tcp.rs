@@ -151,3 +151,16 @@ fn large_transfer_8mib_intact() {
     });
     assert_eq!(r, (8 * 1024 * 1024, true));
 }
+
+#[test]
+fn refused_server_closes_client() {
+    let r = each(T2S, support::upstream::refused, |p| {
+        let mut s = connect(p);
+        let _ = s.write_all(b"hi");
+        let mut b = [0u8; 16];
+        let t = Instant::now();
+        let closed = matches!(s.read(&mut b), Ok(0) | Err(_));
+        (closed, t.elapsed() < Duration::from_secs(2))
+    });
+    assert_eq!(r, (true, true));
+}

@@ -308,3 +308,30 @@ pub fn reply_after_eof() -> SocketAddr {
     });
     addr
 }
+
+/// A server that reads a request head, writes `resp` verbatim, then closes.
+pub fn raw_responder(resp: &'static [u8]) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { continue };
+            thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if h.trim_end().is_empty() {
+                        break;
+                    }
+                }
+                let _ = w.write_all(resp);
+                let _ = w.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    addr
+}
