@@ -325,3 +325,29 @@ fn retries_redispatch_lands_on_another_server() {
     assert_eq!(res[0], vec!["good"; 4]);
     assert_eq!(res[0], res[1]);
 }
+
+#[test]
+fn hdr_host_header_sequence_matches_haproxy() {
+    let mut out = Vec::new();
+    for k in KINDS {
+        let u = ups(3);
+        let p = Proxy::start(
+            k,
+            &cfg(&format!("  balance hdr(host)\n{}", servers(&u, &[]))),
+        );
+        out.push(
+            (0..20)
+                .map(|i| {
+                    let mut c = support::client::Conn::new(p.addr(0));
+                    c.req(&format!(
+                        "GET / HTTP/1.1\r\nHost: site{}.example\r\nConnection: close\r\n\r\n",
+                        i % 10
+                    ))
+                    .map(|r| who(&r))
+                    .unwrap_or_default()
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(out[0], out[1], "fulcrum (left) vs haproxy (right)");
+}

@@ -602,7 +602,11 @@ fn chunked_server_response_passed_through() {
         );
         let p = Proxy::start(k, &cfg("", "", &format!("  server s1 {up}\n")));
         let r = get(p.addr(0), "/");
-        res.push((r.status, r.text(), r.header("transfer-encoding").map(str::to_string)));
+        res.push((
+            r.status,
+            r.text(),
+            r.header("transfer-encoding").map(str::to_string),
+        ));
     }
     assert_eq!(res[0], (200, "abcdefg".into(), Some("chunked".into())));
     assert_eq!(res[0], res[1]);
@@ -634,10 +638,120 @@ fn head_request_has_no_body() {
             let mut b = vec![0u8; 4096];
             let n = c.s.read(&mut b).unwrap_or(0);
             let head = String::from_utf8_lossy(&b[..n]).into_owned();
-            let r2 = c.req("GET /after HTTP/1.1\r\nHost: x\r\n\r\n").map(|r| r.text());
-            (head.starts_with("HTTP/1.1 200"), head.ends_with("\r\n\r\n"), r2)
+            let r2 = c
+                .req("GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+                .map(|r| r.text());
+            (
+                head.starts_with("HTTP/1.1 200"),
+                head.ends_with("\r\n\r\n"),
+                r2,
+            )
         },
     );
     eprintln!("haproxy: {h:?}");
     assert_eq!(f, h);
+}
+
+#[test]
+fn server_closing_after_response_keeps_client_alive() {
+    let mut res = Vec::new();
+    for k in KINDS {
+        let up = support::upstream::raw_responder(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+        );
+        let p = Proxy::start(k, &cfg("", "", &format!("  server s1 {up}\n")));
+        let mut c = Conn::new(p.addr(0));
+        let a = c
+            .req("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .map(|r| (r.status, r.text()));
+        let b = c
+            .req("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .map(|r| (r.status, r.text()));
+        res.push((a, b));
+    }
+    assert_eq!(res[0].0, Some((200, "ok".to_string())));
+    assert_eq!(res[0], res[1]);
+}
+
+#[test]
+fn client_connection_close_answered_with_close() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, _| {
+            let mut c = Conn::new(p.addr(0));
+            let r = c
+                .req("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            (
+                r.header("connection").map(str::to_ascii_lowercase),
+                c.closed_within(Duration::from_secs(1)),
+            )
+        },
+    );
+    assert_eq!(f, (Some("close".into()), true));
+    assert_eq!(f, h);
+}
+
+#[test]
+fn server_dying_mid_body_aborts_client() {
+    let mut res = Vec::new();
+    for k in KINDS {
+        let up = support::upstream::raw_responder(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part",
+        );
+        let p = Proxy::start(k, &cfg("", "", &format!("  server s1 {up}\n")));
+        let mut c = Conn::new(p.addr(0));
+        let r = c.req("GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        res.push((r.status, r.text(), c.closed_within(Duration::from_secs(2))));
+    }
+    assert_eq!(res[0], (200, "only part".into(), true));
+    assert_eq!(res[0], res[1]);
+}
+
+#[test]
+fn absolute_form_request_line_like_haproxy() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, up| {
+            let r = Conn::new(p.addr(0))
+                .req("GET http://example.com/abs?x=1 HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+                .map(|r| r.status);
+            (r, up.requests().first().map(|s| s.line.clone()))
+        },
+    );
+    assert_eq!(f, h);
+}
+
+#[test]
+fn invalid_requests_rejected_like_haproxy() {
+    let mut diffs = Vec::new();
+    for req in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n  b\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+    ] {
+        let (f, h) = both(
+            |u| cfg("", "", &one(u)),
+            |p, _| exchange(p, req, Duration::from_secs(2)),
+        );
+        let status = |b: &[u8]| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        if status(&f) != status(&h) {
+            diffs.push(format!(
+                "request {:?}: fulcrum {:?}, haproxy {:?}",
+                String::from_utf8_lossy(req),
+                status(&f),
+                status(&h)
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
