@@ -331,3 +331,28 @@ fn maxconn_bind_queues_connections() {
 fn unused() {
     let _ = render;
 }
+
+/// Connections closed by the client without sending anything must give their maxconn slot
+/// back at once: after 2 such connections, 2 concurrent requests run in parallel.
+#[test]
+fn maxconn_slot_released_by_closed_idle_connection() {
+    for k in KINDS {
+        let up = HttpUpstream::start("s1");
+        let p = Proxy::start(k, &cfg("  maxconn 2\n", "  bind 127.0.0.1:{{P0}}\n", &up));
+        let a = p.addr(0);
+        for _ in 0..2 {
+            drop(std::net::TcpStream::connect(a).unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let hs: Vec<_> = (0..2)
+            .map(|_| std::thread::spawn(move || get(a, "/sleep/400").status))
+            .collect();
+        let st: Vec<u16> = hs.into_iter().map(|h| h.join().unwrap()).collect();
+        let peak = up.peak.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            (st, peak),
+            (vec![200, 200], 2),
+            "{k:?} (statuses, peak concurrency)"
+        );
+    }
+}
