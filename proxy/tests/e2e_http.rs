@@ -755,3 +755,50 @@ fn invalid_requests_rejected_like_haproxy() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+#[test]
+fn large_response_8mib_intact() {
+    let body: Vec<u8> = (0..8 * 1024 * 1024u32)
+        .map(|i| (i * 13 % 251) as u8)
+        .collect();
+    let mut resp =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    resp.extend_from_slice(&body);
+    let resp: &'static [u8] = Box::leak(resp.into_boxed_slice());
+    let mut res = Vec::new();
+    for k in KINDS {
+        let up = support::upstream::raw_responder(resp);
+        let p = Proxy::start(k, &cfg("", "", &format!("  server s1 {up}\n")));
+        let r = get(p.addr(0), "/big");
+        res.push((r.status, r.body.len(), r.body == body));
+    }
+    assert_eq!(res[0], (200, body.len(), true));
+    assert_eq!(res[0], res[1]);
+}
+
+#[test]
+fn large_chunked_upload_8mib_intact() {
+    let (f, h) = both(
+        |u| cfg("", "", &one(u)),
+        |p, up| {
+            let mut c = Conn::new(p.addr(0));
+            c.send(b"POST /big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+            let chunk = vec![b'q'; 65536];
+            let mut w = c.s.try_clone().unwrap();
+            let t = std::thread::spawn(move || {
+                for _ in 0..128 {
+                    w.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                        .unwrap();
+                    w.write_all(&chunk).unwrap();
+                    w.write_all(b"\r\n").unwrap();
+                }
+                w.write_all(b"0\r\n\r\n").unwrap();
+            });
+            let r = c.read_resp().map(|r| r.status);
+            t.join().unwrap();
+            (r, up.requests().first().map(|s| s.body.len()))
+        },
+    );
+    assert_eq!(f, (Some(200), Some(8 * 1024 * 1024)));
+    assert_eq!(f, h);
+}

@@ -200,3 +200,27 @@ fn master_worker_sigusr2_reload_keeps_serving_and_sigterm_stops_all() {
     );
     assert_eq!(f, h);
 }
+
+#[test]
+fn soft_stop_closes_idle_keep_alive_connections() {
+    let mut res = Vec::new();
+    for k in KINDS {
+        let up = HttpUpstream::start("s1");
+        let mut p = Proxy::start(
+            k,
+            &cfg(&up, "{{P0}}").replace("timeout client 2s", "timeout client 5s"),
+        );
+        let mut c = Conn::new(p.addr(0));
+        c.req("GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        p.signal(libc::SIGUSR1);
+        let closed = c.closed_within(Duration::from_millis(1500));
+        let exited = p.wait_exit(Duration::from_millis(1500)).is_some();
+        res.push((closed, exited));
+    }
+    assert_eq!(
+        res[0],
+        (true, true),
+        "(idle client closed, process exited) within 1.5 s of SIGUSR1"
+    );
+    assert_eq!(res[0], res[1]);
+}
