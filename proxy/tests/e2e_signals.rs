@@ -53,11 +53,15 @@ fn sigusr1_soft_stop_finishes_in_flight_then_exits() {
         p.signal(libc::SIGUSR1);
         thread::sleep(Duration::from_millis(200));
         let refused = TcpStream::connect(a).is_err();
-        if !refused {
-            eprintln!("{k:?}: GET after SIGUSR1 -> {:?}", get_status(a, "/after"));
-        }
         let exited_early = p.wait_exit(Duration::ZERO).is_some();
         let inflight = slow.join().unwrap();
+        if !refused {
+            // Documents what a client gets when the listener stays open.
+            let mut c = Conn::new(a);
+            c.timeout(Duration::from_millis(500));
+            let r = c.req("GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            eprintln!("{k:?}: GET after SIGUSR1 -> {:?}", r.map(|r| r.status));
+        }
         let exited = p.wait_exit(Duration::from_secs(2)).map(|s| s.code());
         res.push((refused, exited_early, inflight, exited.is_some()));
     }
