@@ -222,6 +222,7 @@ impl Runtime {
     /// Asks every listener to stop accepting (soft stop).
     pub fn stop_accepting(&self) {
         self.stopping.send_replace(true);
+        crate::net::handover::withdraw();
     }
 
     /// Waits until no connection is open.

@@ -72,17 +72,24 @@ async fn accept_loop(
         if *stopping.borrow() {
             return;
         }
-        // Take the slots before accepting: when a limit is reached, new connections wait in
-        // the kernel's backlog, as with haproxy, instead of being accepted and dropped.
+        let mut ready = tokio::select! {
+            r = l.readable() => match r {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("fulcrum: listener of '{}': {e}", fe.name);
+                    return;
+                }
+            },
+            _ = stopping.changed() => continue,
+        };
+        // A connection is waiting in this worker's queue: only now take the slots. When a
+        // limit is reached the connection stays in the kernel's backlog, as with haproxy, and
+        // no idle worker sits on a slot that another worker's queue needs.
         let permits = tokio::select! {
             p = async { (rt.maxconn.acquire().await, fe.maxconn.acquire().await, bind_limit.acquire().await) } => p,
             _ = stopping.changed() => continue,
         };
-        let accepted = tokio::select! {
-            a = l.accept() => a,
-            _ = stopping.changed() => continue,
-        };
-        match accepted {
+        match crate::net::listener::Listener::try_accept(&mut ready) {
             Ok((stream, peer)) => {
                 let (rt, fe) = (rt.clone(), fe.clone());
                 tokio::task::spawn_local(async move {
@@ -90,9 +97,12 @@ async fn accept_loop(
                     drop(permits);
                 });
             }
+            // Another worker sharing this socket took it.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => {
                 // Out of descriptors or memory: pause instead of spinning, as haproxy does.
                 eprintln!("fulcrum: accept on '{}': {e}", fe.name);
+                drop(ready);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }

@@ -279,16 +279,18 @@ fn c_no_listener_exit_2_like_haproxy() {
 }
 
 #[test]
-fn c_weight_non_numeric_accepted_like_haproxy() {
-    // haproxy 2.6 parses `weight abc` leniently (no error): same exit code expected.
+fn c_weight_non_numeric_is_an_error_unlike_haproxy() {
+    // haproxy 2.6 reads `weight abc` as 0 and says nothing; Fulcrum refuses it on purpose
+    // (README: garbage numbers are errors), naming the file and line.
     let r = render("listen l\n  bind 127.0.0.1:{{P0}}\n  server s1 127.0.0.1:1 weight abc\n");
     let cfg = r.cfg.to_str().unwrap();
     let h = run_cmd(Kind::Haproxy, &["-q", "-c", "-f", cfg], r.dir.path());
     let f = run_cmd(Kind::Fulcrum, &["-q", "-c", "-f", cfg], r.dir.path());
-    assert_eq!(
-        f.status.code(),
-        h.status.code(),
-        "fulcrum {:?}",
-        String::from_utf8_lossy(&f.stderr)
+    assert_eq!(h.status.code(), Some(0), "haproxy reference");
+    let err = String::from_utf8_lossy(&f.stderr);
+    assert_eq!(f.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{cfg}:3: ")) && err.contains("'abc'"),
+        "{err}"
     );
 }

@@ -63,8 +63,10 @@ impl Body for ProxyBody {
     }
 }
 
-/// A response body on its way to the client: counts what it sends, logs the transaction
-/// and ends it when it ends (or is dropped because the client went away).
+/// A response body on its way to the client: counts what it sends, and when it has sent
+/// everything logs the transaction and marks the session idle. hyper may keep a finished
+/// body around until the next response, so the end is detected from the frames, not from
+/// the drop (the drop covers bodies abandoned because the client went away).
 #[derive(Debug)]
 pub struct ClientBody {
     /// The body.
@@ -74,14 +76,21 @@ pub struct ClientBody {
     /// The transaction's log line, when the frontend logs requests.
     pub log: Option<Box<crate::http::log::PendingLog>>,
     /// Marks the transaction finished when dropped.
-    pub _txn: crate::http::client_io::TxnGuard,
+    pub txn: Option<crate::http::client_io::TxnGuard>,
+}
+
+impl ClientBody {
+    fn finish(&mut self) {
+        if let Some(log) = self.log.take() {
+            log.send(self.sent);
+        }
+        self.txn = None;
+    }
 }
 
 impl Drop for ClientBody {
     fn drop(&mut self) {
-        if let Some(log) = self.log.take() {
-            log.send(self.sent);
-        }
+        self.finish();
     }
 }
 
@@ -95,10 +104,17 @@ impl Body for ClientBody {
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
         let r = Pin::new(&mut this.body).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(f))) = &r {
-            if let Some(d) = f.data_ref() {
-                this.sent += d.len() as u64;
+        match &r {
+            Poll::Ready(Some(Ok(f))) => {
+                if let Some(d) = f.data_ref() {
+                    this.sent += d.len() as u64;
+                }
+                if this.body.is_end_stream() {
+                    this.finish();
+                }
             }
+            Poll::Ready(_) => this.finish(),
+            Poll::Pending => {}
         }
         r
     }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use atomic_waker::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
@@ -35,6 +36,9 @@ pub struct SessionState {
     idle_since: AtomicU64,
     /// Whether any request was received (the first one waits `http-request`).
     served_one: AtomicBool,
+    /// The task waiting to read from the client: woken when a transaction ends, so that the
+    /// wait switches from `timeout client` to `timeout http-keep-alive` at once.
+    reader: AtomicWaker,
 }
 
 impl SessionState {
@@ -46,6 +50,7 @@ impl SessionState {
             start: Instant::now(),
             idle_since: AtomicU64::new(0),
             served_one: AtomicBool::new(false),
+            reader: AtomicWaker::new(),
         })
     }
 
@@ -56,6 +61,11 @@ impl SessionState {
         self.served_one.store(true, Relaxed);
     }
 
+    /// Whether a request was received on this connection.
+    pub fn served_one(&self) -> bool {
+        self.served_one.load(Relaxed)
+    }
+
     /// A transaction's response ended (or was dropped).
     pub fn end(&self) {
         let n = self.pending.load(Relaxed).saturating_sub(1);
@@ -63,6 +73,7 @@ impl SessionState {
         if n == 0 {
             let ns = self.start.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64;
             self.idle_since.store(ns, Relaxed);
+            self.reader.wake();
         }
     }
 
@@ -155,6 +166,7 @@ impl<S: AsyncWrite + Unpin> ClientIo<S> {
 
     /// Called when a read is pending: arms the right timer and reports a timeout.
     fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        self.state.reader.register(cx.waker());
         let (deadline, answer_408) = match self.deadline() {
             Some(d) => d,
             None => match self.t.client {

@@ -149,23 +149,17 @@ pub fn builtin(status: u16) -> ErrorPage {
 }
 
 /// haproxy's page for `status` as raw bytes, for the places that write to the socket directly
-/// (408 on a request that never completed, 400 on one that cannot be parsed). haproxy closes
-/// the connection after those two and says so.
+/// (408 on a request that never completed, 400 on one that cannot be parsed). These come from
+/// haproxy's HTTP/1 layer, which writes its older, capitalized form of the page and closes.
 pub fn builtin_raw(status: u16) -> Bytes {
     let p = builtin(status);
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\n",
+    let head = format!(
+        "HTTP/1.1 {} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n",
         p.status.as_u16(),
-        std::str::from_utf8(p.reason.as_bytes()).unwrap_or("")
+        std::str::from_utf8(p.reason.as_bytes()).unwrap_or(""),
+        p.body.len()
     );
-    for (k, v) in &p.headers {
-        out.push_str(k.as_str());
-        out.push_str(": ");
-        out.push_str(v.to_str().unwrap_or(""));
-        out.push_str("\r\n");
-    }
-    out.push_str("connection: close\r\n\r\n");
-    let mut b = out.into_bytes();
+    let mut b = head.into_bytes();
     b.extend_from_slice(&p.body);
     Bytes::from(b)
 }
@@ -238,14 +232,15 @@ mod tests {
 
     #[test]
     fn raw_400_and_408_are_byte_identical_to_haproxy() {
-        // Captured from haproxy 2.6.12 (see builtin_lengths_match_haproxy_captures).
+        // Captured from haproxy 2.6.12 answering an unparsable request and a request head that
+        // never completed (proxy/tests/e2e_http.rs compares the two live).
         assert_eq!(
             &builtin_raw(400)[..],
-            &b"HTTP/1.1 400 Bad request\r\ncontent-length: 90\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"[..]
+            &b"HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"[..]
         );
         assert_eq!(
             &builtin_raw(408)[..],
-            &b"HTTP/1.1 408 Request Time-out\r\ncontent-length: 110\r\ncache-control: no-cache\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"[..]
+            &b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"[..]
         );
     }
 

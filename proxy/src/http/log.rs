@@ -50,16 +50,37 @@ pub fn request_line<B>(req: &Request<B>) -> Vec<u8> {
     format!("{} {} {v}", req.method(), req.uri()).into_bytes()
 }
 
-/// The size of a response head as HTTP/1.1 writes it (status line, headers, blank line).
+/// The size haproxy counts for a response head: its internal (HTX) form, not the bytes on
+/// the wire — a 20-byte start-line block plus version, status and reason, each header's name
+/// and value, and one byte for the end of headers.
 pub fn head_len<B>(resp: &Response<B>) -> u64 {
-    let status_line =
-        "HTTP/1.1 200 ".len() + resp.status().canonical_reason().map_or(0, str::len) + 2;
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| r.as_bytes().len())
+        .or_else(|| resp.status().canonical_reason().map(str::len))
+        .unwrap_or(0);
+    let start_line = 20 + "HTTP/1.1".len() + 3 + reason;
     let headers: usize = resp
         .headers()
         .iter()
-        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .map(|(k, v)| k.as_str().len() + v.len())
         .sum();
-    (status_line + headers + 2) as u64
+    (start_line + headers + 1) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn head_len_counts_as_haproxy() {
+        // haproxy logs 217 bytes for its own 503 page (107 bytes of body).
+        let p = crate::http::errors::builtin(503);
+        let mut r = http::Response::new(());
+        *r.status_mut() = p.status;
+        *r.headers_mut() = p.headers;
+        r.extensions_mut().insert(p.reason);
+        assert_eq!(super::head_len(&r) + 107, 217);
+    }
 }
 
 impl PendingLog {

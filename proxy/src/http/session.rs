@@ -33,7 +33,9 @@ pub async fn serve(
     let keep_alive = fe.http_conn_mode != HttpConnMode::Close;
     let log_on = fe.logger.is_some()
         && matches!(fe.log_format, LogFormatKind::Http | LogFormatKind::HttpClf);
+    let stopping = rt.stopping.subscribe();
     let state = SessionState::new();
+    let state_for_stop = state.clone();
     let ctx = Rc::new(SessionCtx {
         fe,
         peer,
@@ -47,6 +49,11 @@ pub async fn serve(
     builder
         .preserve_header_case(true)
         .auto_date_header(false)
+        // haproxy's buffer (tune.bufsize 16384 less maxrewrite 1024) bounds a request head;
+        // a larger one is answered 400.
+        .max_buf_size(16384 - 1024)
+        // haproxy tolerates these in requests.
+        .allow_multiple_spaces_in_request_line_delimiters(true)
         .keep_alive(keep_alive);
     let accepted = Instant::now();
     let svc = service_fn(move |req| {
@@ -86,10 +93,30 @@ pub async fn serve(
                 body,
                 sent: 0,
                 log,
-                _txn: txn,
+                txn: Some(txn),
             }))
         }
     });
-    // Errors are the client's doing (reset, garbage, timeout): nothing to answer any more.
-    let _ = builder.serve_connection(io, svc).with_upgrades().await;
+    let conn = builder.serve_connection(io, svc).with_upgrades();
+    tokio::pin!(conn);
+    // Soft stop: like haproxy, idle keep-alive connections close at once, busy ones after
+    // their current response.
+    let mut stopping = stopping;
+    if !*stopping.borrow() {
+        tokio::select! {
+            // Errors are the client's doing (reset, garbage, timeout): nothing to answer.
+            _ = conn.as_mut() => return,
+            _ = stopping.changed() => {}
+        }
+    }
+    // A connection accepted just before the stop still gets its first request served: only
+    // once it has served one (and is idle or busy) is keep-alive turned off.
+    while !state_for_stop.served_one() {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
 }

@@ -39,7 +39,8 @@ pub async fn connect(
             ServerAddr::Unix(path) => UnixStream::connect(path).await.map(Stream::Unix),
             ServerAddr::Abns(name) => {
                 use std::os::linux::net::SocketAddrExt;
-                let sa = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+                let name = crate::net::listener::abns_name(name);
+                let sa = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
                 let std = std::os::unix::net::UnixStream::connect_addr(&sa)?;
                 std.set_nonblocking(true)?;
                 UnixStream::from_std(std).map(Stream::Unix)

@@ -25,9 +25,24 @@ fn address_of(pid: u32) -> io::Result<UnixAddr> {
     UnixAddr::from_abstract_name(format!("fulcrum-listeners-{pid}").as_bytes())
 }
 
+/// The sockets this process offers to a successor. One per process by nature; emptied by
+/// [`withdraw`] so that a stopping process holds no listening socket open.
+static OFFERED: std::sync::Mutex<Vec<(String, OwnedFd)>> = std::sync::Mutex::new(Vec::new());
+
+/// Stops offering (and closes our extra copies of) the listening sockets: on soft stop the
+/// sockets must close unless a successor already holds them.
+pub fn withdraw() {
+    if let Ok(mut o) = OFFERED.lock() {
+        o.clear();
+    }
+}
+
 /// Serves `sockets` to successors, from a background thread, for the life of the process.
 pub fn serve(sockets: Vec<(String, OwnedFd)>) -> io::Result<()> {
     let listener = UnixListener::bind_addr(&address_of(std::process::id())?)?;
+    if let Ok(mut o) = OFFERED.lock() {
+        *o = sockets;
+    }
     std::thread::Builder::new()
         .name("fulcrum-handover".into())
         .spawn(move || {
@@ -36,9 +51,11 @@ pub fn serve(sockets: Vec<(String, OwnedFd)>) -> io::Result<()> {
                 if !trusted(&conn) {
                     continue;
                 }
-                for (key, fd) in &sockets {
-                    if send_fd(&conn, key.as_bytes(), fd.as_raw_fd()).is_err() {
-                        break;
+                if let Ok(sockets) = OFFERED.lock() {
+                    for (key, fd) in sockets.iter() {
+                        if send_fd(&conn, key.as_bytes(), fd.as_raw_fd()).is_err() {
+                            break;
+                        }
                     }
                 }
                 // An empty message without a descriptor ends the list.

@@ -9,7 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener as StdUnixListener;
 
 use socket2::{Domain, Socket, Type};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
+use tokio::net::{TcpStream, UnixStream};
 
 use super::stream::Stream;
 use crate::config::model::{Bind, BindAddr};
@@ -34,16 +35,14 @@ impl StdListener {
 
     /// Hands the socket to the current tokio runtime.
     pub fn into_tokio(self) -> io::Result<Listener> {
-        Ok(match self {
-            StdListener::Tcp(l) => {
-                l.set_nonblocking(true)?;
-                Listener::Tcp(TcpListener::from_std(l)?)
-            }
-            StdListener::Unix(l) => {
-                l.set_nonblocking(true)?;
-                Listener::Unix(UnixListener::from_std(l)?)
-            }
-        })
+        match &self {
+            StdListener::Tcp(l) => l.set_nonblocking(true)?,
+            StdListener::Unix(l) => l.set_nonblocking(true)?,
+        }
+        // SAFETY: the descriptor belongs to `self`, which the AsyncFd owns from here on, and a
+        // StdListener always returns the same descriptor.
+        let fd = unsafe { AsyncFd::register_with_interest(self, tokio::io::Interest::READABLE) }?;
+        Ok(Listener { fd })
     }
 
     /// The key under which a reload hands this socket over (its actual bound address).
@@ -54,7 +53,14 @@ impl StdListener {
                 use std::os::linux::net::SocketAddrExt;
                 let a = l.local_addr().ok()?;
                 if let Some(p) = a.as_pathname() {
-                    Some(format!("unix {}", p.display()))
+                    // The socket was bound under `PATH.PID.tmp` and renamed to PATH.
+                    let p = p.to_string_lossy();
+                    let p = p
+                        .strip_suffix(".tmp")
+                        .and_then(|r| r.rsplit_once('.'))
+                        .filter(|(_, pid)| pid.bytes().all(|b| b.is_ascii_digit()))
+                        .map_or(&*p, |(path, _)| path);
+                    Some(format!("unix {p}"))
                 } else {
                     a.as_abstract_name()
                         .map(|n| format!("abns {}", String::from_utf8_lossy(n)))
@@ -81,36 +87,72 @@ impl StdListener {
     }
 }
 
-/// A listening socket on a worker's event loop.
+/// A listening socket on a worker's event loop. Accepting is split in two (wait until a
+/// connection is pending, then take it) so that a worker takes `maxconn` slots only for a
+/// connection that is really waiting in its own queue.
 #[derive(Debug)]
-pub enum Listener {
-    /// An IP socket.
-    Tcp(TcpListener),
-    /// A unix or abstract socket.
-    Unix(UnixListener),
+pub struct Listener {
+    fd: AsyncFd<StdListener>,
+}
+
+impl std::os::fd::AsRawFd for StdListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            StdListener::Tcp(l) => l.as_raw_fd(),
+            StdListener::Unix(l) => l.as_raw_fd(),
+        }
+    }
 }
 
 impl Listener {
     /// The socket's descriptor (for `-d` traces).
     pub fn raw_fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
-        match self {
-            Listener::Tcp(l) => l.as_raw_fd(),
-            Listener::Unix(l) => l.as_raw_fd(),
+        self.fd.get_ref().as_raw_fd()
+    }
+
+    /// Waits until a connection is pending (or another worker took it first: then
+    /// [`Listener::try_accept`] finds nothing and clears the readiness).
+    pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, StdListener>> {
+        self.fd.readable().await
+    }
+
+    /// Takes a pending connection, with the client's address (which accept gives for free:
+    /// asking the socket later would cost a system call). `WouldBlock` when none is pending.
+    pub fn try_accept(
+        guard: &mut AsyncFdReadyGuard<'_, StdListener>,
+    ) -> io::Result<(Stream, Option<SocketAddr>)> {
+        match guard.try_io(|fd| accept_now(fd.get_ref())) {
+            Ok(r) => r,
+            Err(_would_block) => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 
-    /// Waits for the next connection; returns it with the client's address (which accept
-    /// gives for free: asking the socket later would cost a system call).
+    /// Waits for the next connection (for listeners without `maxconn` slots).
     pub async fn accept(&self) -> io::Result<(Stream, Option<SocketAddr>)> {
-        match self {
-            Listener::Tcp(l) => {
-                let (s, peer) = l.accept().await?;
-                // Like haproxy, never delay small writes on the client side.
-                let _ = s.set_nodelay(true);
-                Ok((Stream::Tcp(s), Some(peer)))
+        loop {
+            let mut guard = self.readable().await?;
+            match Self::try_accept(&mut guard) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                r => return r,
             }
-            Listener::Unix(l) => Ok((Stream::Unix(l.accept().await?.0), None)),
+        }
+    }
+}
+
+fn accept_now(l: &StdListener) -> io::Result<(Stream, Option<SocketAddr>)> {
+    match l {
+        StdListener::Tcp(l) => {
+            let (s, peer) = l.accept()?;
+            s.set_nonblocking(true)?;
+            // Like haproxy, never delay small writes on the client side.
+            let _ = s.set_nodelay(true);
+            Ok((Stream::Tcp(TcpStream::from_std(s)?), Some(peer)))
+        }
+        StdListener::Unix(l) => {
+            let (s, _) = l.accept()?;
+            s.set_nonblocking(true)?;
+            Ok((Stream::Unix(UnixStream::from_std(s)?), None))
         }
     }
 }
@@ -186,6 +228,15 @@ pub fn bind_all(
     }
 }
 
+/// The abstract socket name haproxy uses for `abns@NAME`: the name padded with zeros to the
+/// whole `sun_path` (107 bytes after the leading zero), so haproxy and Fulcrum reach each
+/// other's abstract sockets.
+pub fn abns_name(name: &str) -> Vec<u8> {
+    let mut v = name.as_bytes().to_vec();
+    v.resize(v.len().max(107), 0);
+    v
+}
+
 /// An address as haproxy prints it in errors.
 pub fn describe(addr: &BindAddr) -> String {
     match addr {
@@ -225,25 +276,32 @@ fn bind_shared(bind: &Bind, addr: &BindAddr) -> io::Result<StdListener> {
     match addr {
         BindAddr::Inet(_) => unreachable!("IP addresses are bound per worker"),
         BindAddr::Unix(path) => {
-            // A stale socket file from a previous run would make bind fail; haproxy replaces it.
-            if let Ok(meta) = std::fs::symlink_metadata(path) {
-                use std::os::unix::fs::FileTypeExt;
-                if meta.file_type().is_socket() {
-                    let _ = std::fs::remove_file(path);
+            // Like haproxy: bind under a temporary name, set mode and owner, then rename over
+            // the final path, so that no client ever sees the socket with the wrong rights
+            // (and a stale socket from a previous run is replaced atomically).
+            let mut tmp = path.as_os_str().to_owned();
+            tmp.push(format!(".{}.tmp", std::process::id()));
+            let tmp = std::path::PathBuf::from(tmp);
+            let _ = std::fs::remove_file(&tmp);
+            let l = StdUnixListener::bind(&tmp)?;
+            let setup = (|| {
+                if let Some(mode) = bind.unix_mode {
+                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
                 }
-            }
-            let l = StdUnixListener::bind(path)?;
-            if let Some(mode) = bind.unix_mode {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-            }
-            if bind.unix_uid.is_some() || bind.unix_gid.is_some() {
-                std::os::unix::fs::chown(path, bind.unix_uid, bind.unix_gid)?;
+                if bind.unix_uid.is_some() || bind.unix_gid.is_some() {
+                    std::os::unix::fs::chown(&tmp, bind.unix_uid, bind.unix_gid)?;
+                }
+                std::fs::rename(&tmp, path)
+            })();
+            if let Err(e) = setup {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
             }
             relisten(l.into(), backlog(bind)).map(|fd| StdListener::Unix(fd.into()))
         }
         BindAddr::Abns(name) => {
             use std::os::linux::net::SocketAddrExt;
-            let sa = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+            let sa = std::os::unix::net::SocketAddr::from_abstract_name(abns_name(name))?;
             let l = StdUnixListener::bind_addr(&sa)?;
             relisten(l.into(), backlog(bind)).map(|fd| StdListener::Unix(fd.into()))
         }
