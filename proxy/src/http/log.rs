@@ -69,20 +69,6 @@ pub fn head_len<B>(resp: &Response<B>) -> u64 {
     (start_line + headers + 1) as u64
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn head_len_counts_as_haproxy() {
-        // haproxy logs 217 bytes for its own 503 page (107 bytes of body).
-        let p = crate::http::errors::builtin(503);
-        let mut r = http::Response::new(());
-        *r.status_mut() = p.status;
-        *r.headers_mut() = p.headers;
-        r.extensions_mut().insert(p.reason);
-        assert_eq!(super::head_len(&r) + 107, 217);
-    }
-}
-
 impl PendingLog {
     /// Sends the line; `body_bytes` is what the body added to the head.
     pub fn send(&self, body_bytes: u64) {
@@ -115,5 +101,19 @@ impl PendingLog {
         f.status = i32::from(self.status);
         f.request_line = Some(&self.request_line);
         logger.send_httplog(Level::Info, &f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn head_len_counts_as_haproxy() {
+        // haproxy logs 217 bytes for its own 503 page (107 bytes of body).
+        let p = crate::http::errors::builtin(503);
+        let mut r = http::Response::new(());
+        *r.status_mut() = p.status;
+        *r.headers_mut() = p.headers;
+        r.extensions_mut().insert(p.reason);
+        assert_eq!(super::head_len(&r) + 107, 217);
     }
 }
