@@ -226,10 +226,12 @@ fn start(cfg: Config, args: &Args) -> i32 {
     if let Err(e) = crate::net::handover::serve(bound.handover_fds()) {
         eprintln!("[WARNING] reloads will bind new sockets: cannot offer ours: {e}");
     }
-    let running = bound.run();
+    // The pid file exists before the first connection is served (scripts wait for the port,
+    // then read the pid); the sockets are bound, so early connections just queue.
     if let Err(code) = started(&cfg, args, detach) {
         return code;
     }
+    let running = bound.run();
     // We listen now: the old processes of a reload can let go.
     crate::process::signal_old(&args.soft_finish, &args.terminate);
     crate::process::wait_for_signals(running.rt.clone(), cfg.global.hard_stop_after)
