@@ -120,12 +120,16 @@ fn timeout_tunnel_overrides_client_and_server() {
             let t = Instant::now();
             let mut buf = [0u8; 4];
             let closed = matches!(s.read(&mut buf), Ok(0) | Err(_));
-            (alive, closed, t.elapsed().as_millis() / 250)
+            // haproxy's timers tick coarsely (it was seen closing after 750-1000 ms as well
+            // as after 1000-1250 ms): both must close about 1 s after the last byte, not at
+            // 200 ms and not at the 3 s read timeout.
+            let ms = t.elapsed().as_millis();
+            (alive, closed, (700..1400).contains(&ms))
         },
     );
     assert_eq!(
         r,
-        (true, true, 4),
+        (true, true, true),
         "alive after 500 ms idle, closed 1 s after last byte"
     );
 }
