@@ -146,8 +146,11 @@ fn serve_http(
             payload.len(),
             if close { "Connection: close\r\n" } else { "" }
         );
-        let failed = w.write_all(resp.as_bytes()).is_err();
+        // The request is done once its answer is ready: count it out before writing, or the
+        // proxy's next request (sent as soon as this answer arrives) could be counted while
+        // this thread has not run again yet.
         active.fetch_sub(1, Ordering::SeqCst);
+        let failed = w.write_all(resp.as_bytes()).is_err();
         if failed || close {
             return;
         }
