@@ -1,0 +1,544 @@
+//! Sample fetches: the registry by name, parsed once into a typed [`Fetch`], and evaluation.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::args::suggest;
+use super::ctx::SampleCtx;
+use super::fetch_http as h;
+use super::fetch_misc;
+use super::value::{parse_ipv6, Method, Sample, SmpType};
+use super::varstore::VarName;
+
+/// Which side's headers/cookies a fetch reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The request.
+    Req,
+    /// The response.
+    Res,
+}
+
+/// Unit for `date()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Seconds.
+    S,
+    /// Milliseconds.
+    Ms,
+    /// Microseconds.
+    Us,
+}
+
+/// A parsed sample fetch with its arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fetch {
+    /// `src`, `fc_src`
+    Src,
+    /// `src_port`
+    SrcPort,
+    /// `dst`, `fc_dst`
+    Dst,
+    /// `dst_port`
+    DstPort,
+    /// `fe_name`
+    FeName,
+    /// `fe_id`
+    FeId,
+    /// `be_name`
+    BeName,
+    /// `be_id`
+    BeId,
+    /// `srv_name`
+    SrvName,
+    /// `srv_id`
+    SrvId,
+    /// `nbsrv([be])`
+    Nbsrv(Option<String>),
+    /// `be_conn([be])`
+    BeConn(Option<String>),
+    /// `fe_conn([fe])`
+    FeConn(Option<String>),
+    /// `srv_conn`
+    SrvConn,
+    /// `srv_is_up(be/srv)`
+    SrvIsUp(String, String),
+    /// `connslots([be])`
+    Connslots(Option<String>),
+    /// `queue([be])`
+    Queue(Option<String>),
+    /// `avg_queue([be])`
+    AvgQueue(Option<String>),
+    /// `method`
+    Method,
+    /// `path`
+    Path,
+    /// `url`
+    Url,
+    /// `query`
+    Query,
+    /// `base`
+    Base,
+    /// `url_param(name[,delim[,i]])`
+    UrlParam {
+        /// parameter name ("" = any)
+        name: Vec<u8>,
+        /// separator
+        delim: u8,
+        /// case-insensitive name
+        icase: bool,
+    },
+    /// `req.hdr`, `req.fhdr`, `res.hdr`, `res.fhdr` (`full` = not split on commas)
+    Hdr {
+        /// side
+        side: Side,
+        /// header name, lower case; None = every header
+        name: Option<String>,
+        /// occurrence (None: last one, every one in ACLs)
+        occ: Option<i64>,
+        /// whole line (fhdr)
+        full: bool,
+    },
+    /// `hdr_cnt`/`fhdr_cnt`
+    HdrCnt {
+        /// side
+        side: Side,
+        /// header name
+        name: Option<String>,
+        /// whole lines
+        full: bool,
+    },
+    /// `hdr_ip(name[,occ])`
+    HdrIp {
+        /// side
+        side: Side,
+        /// header name
+        name: Option<String>,
+        /// occurrence
+        occ: Option<i64>,
+    },
+    /// `hdr_val(name[,occ])`
+    HdrVal {
+        /// side
+        side: Side,
+        /// header name
+        name: Option<String>,
+        /// occurrence
+        occ: Option<i64>,
+    },
+    /// `req.cook(name)` / `res.cook(name)`
+    Cook(Side, Option<Vec<u8>>),
+    /// `cook_cnt`
+    CookCnt(Side, Option<Vec<u8>>),
+    /// `cook_val`
+    CookVal(Side, Option<Vec<u8>>),
+    /// `req.body`
+    ReqBody,
+    /// `req.body_len`
+    ReqBodyLen,
+    /// `req.len`
+    ReqLen,
+    /// `req.ver`
+    ReqVer,
+    /// `req.proto_http`
+    ProtoHttp,
+    /// `http_first_req`
+    FirstReq,
+    /// `status`
+    Status,
+    /// `var(name[,default])`
+    Var(VarName, Option<Sample>),
+    /// `env(name)`
+    Env(String),
+    /// `str() int() bool() ipv4() ipv6() meth() bin() always_true always_false nbproc thread`
+    Const(Sample),
+    /// `date([offset[,unit]])`
+    Date(i64, TimeUnit),
+    /// `rand([range])`
+    Rand(Option<i64>),
+    /// `uuid([4])`
+    Uuid,
+    /// `hostname`
+    Hostname,
+    /// `payload(offset,length)`
+    Payload(usize, usize),
+    /// `req.rdp_cookie_cnt`
+    RdpCookieCnt,
+    /// `wait_end`: data is complete when rules run here.
+    WaitEnd,
+}
+
+/// Every fetch keyword, for suggestions and documentation.
+pub const FETCH_NAMES: &[&str] = &[
+    "src", "src_port", "dst", "dst_port", "fc_src", "fc_src_port", "fc_dst", "fc_dst_port", "fe_name",
+    "fe_id", "be_name", "be_id", "srv_name", "srv_id", "nbsrv", "be_conn", "fe_conn", "srv_conn",
+    "srv_is_up", "connslots", "queue", "avg_queue", "method", "path", "url", "query", "base",
+    "url_param", "urlp", "req.hdr", "hdr", "req.fhdr", "fhdr", "req.hdr_cnt", "hdr_cnt",
+    "req.fhdr_cnt", "fhdr_cnt", "req.hdr_ip", "hdr_ip", "req.hdr_val", "hdr_val", "req.cook",
+    "cook", "req.cook_cnt", "cook_cnt", "req.cook_val", "cook_val", "req.body", "req.body_len",
+    "req.len", "req_len", "req.ver", "req_ver", "req.proto_http", "http_first_req", "status",
+    "res.hdr", "shdr", "res.fhdr", "res.hdr_cnt", "shdr_cnt", "res.fhdr_cnt", "res.hdr_ip",
+    "shdr_ip", "res.hdr_val", "shdr_val", "res.cook", "scook", "res.cook_cnt", "scook_cnt",
+    "res.cook_val", "scook_val", "var", "env", "str", "int", "bool", "ipv4", "ipv6", "meth", "bin",
+    "always_true", "always_false", "date", "rand", "uuid", "hostname", "nbproc", "thread",
+    "payload", "req.payload", "req.rdp_cookie_cnt", "rdp_cookie_cnt", "wait_end",
+];
+
+fn arity(name: &str, args: &[String], min: usize, max: usize) -> Result<(), String> {
+    if args.len() < min {
+        return Err(format!("fetch method '{name}' : missing arguments (got {}/{min})", args.len()));
+    }
+    if args.len() > max {
+        return Err(format!("fetch method '{name}' : expects at most {max} arguments (got {})", args.len()));
+    }
+    Ok(())
+}
+
+/// Parses an integer argument with haproxy's strictness (whole text must be a number).
+pub fn int_arg(kw: &str, a: &str) -> Result<i64, String> {
+    a.trim()
+        .parse::<i64>()
+        .map_err(|_| format!("'{kw}' : invalid integer argument '{a}'"))
+}
+
+fn opt_name(args: &[String], i: usize) -> Option<String> {
+    args.get(i).filter(|s| !s.is_empty()).cloned()
+}
+
+/// Parses fetch `name` with its arguments into a typed fetch and its output type.
+pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpType), String> {
+    use SmpType as T;
+    let a: &[String] = args.unwrap_or(&[]);
+    let hname = |i: usize| a.get(i).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase());
+    let occ = |i: usize| -> Result<Option<i64>, String> {
+        a.get(i).map(|s| int_arg(name, s)).transpose()
+    };
+    let side = if name.starts_with("res.") || name.starts_with('s') { Side::Res } else { Side::Req };
+    let (max, f, t) = match name {
+        "src" | "fc_src" => (0, Fetch::Src, T::Addr),
+        "src_port" | "fc_src_port" => (0, Fetch::SrcPort, T::Sint),
+        "dst" | "fc_dst" => (0, Fetch::Dst, T::Addr),
+        "dst_port" | "fc_dst_port" => (0, Fetch::DstPort, T::Sint),
+        "fe_name" => (0, Fetch::FeName, T::Str),
+        "fe_id" => (0, Fetch::FeId, T::Sint),
+        "be_name" => (0, Fetch::BeName, T::Str),
+        "be_id" => (0, Fetch::BeId, T::Sint),
+        "srv_name" => (0, Fetch::SrvName, T::Str),
+        "srv_id" => (0, Fetch::SrvId, T::Sint),
+        "nbsrv" => (1, Fetch::Nbsrv(opt_name(a, 0)), T::Sint),
+        "be_conn" => (1, Fetch::BeConn(opt_name(a, 0)), T::Sint),
+        "fe_conn" => (1, Fetch::FeConn(opt_name(a, 0)), T::Sint),
+        "srv_conn" => (0, Fetch::SrvConn, T::Sint),
+        "srv_is_up" => {
+            arity(name, a, 1, 1)?;
+            let (be, srv) = a[0]
+                .split_once('/')
+                .ok_or_else(|| format!("fetch method 'srv_is_up' : expects <backend>/<server>, got '{}'", a[0]))?;
+            (1, Fetch::SrvIsUp(be.to_string(), srv.to_string()), T::Bool)
+        }
+        "connslots" => (1, Fetch::Connslots(opt_name(a, 0)), T::Sint),
+        "queue" => (1, Fetch::Queue(opt_name(a, 0)), T::Sint),
+        "avg_queue" => (1, Fetch::AvgQueue(opt_name(a, 0)), T::Sint),
+        "method" => (0, Fetch::Method, T::Meth),
+        "path" => (0, Fetch::Path, T::Str),
+        "url" => (0, Fetch::Url, T::Str),
+        "query" => (0, Fetch::Query, T::Str),
+        "base" => (0, Fetch::Base, T::Str),
+        "url_param" | "urlp" => {
+            let delim = match a.get(1) {
+                Some(d) if !d.is_empty() => d.as_bytes()[0],
+                _ => b'&',
+            };
+            let icase = a.get(2).is_some_and(|s| s == "i");
+            let name_b = a.first().map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+            (3, Fetch::UrlParam { name: name_b, delim, icase }, T::Str)
+        }
+        "req.hdr" | "hdr" | "res.hdr" | "shdr" => (2, Fetch::Hdr { side, name: hname(0), occ: occ(1)?, full: false }, T::Str),
+        "req.fhdr" | "fhdr" | "res.fhdr" => (2, Fetch::Hdr { side, name: hname(0), occ: occ(1)?, full: true }, T::Str),
+        "req.hdr_cnt" | "hdr_cnt" | "res.hdr_cnt" | "shdr_cnt" => (1, Fetch::HdrCnt { side, name: hname(0), full: false }, T::Sint),
+        "req.fhdr_cnt" | "fhdr_cnt" | "res.fhdr_cnt" => (1, Fetch::HdrCnt { side, name: hname(0), full: true }, T::Sint),
+        "req.hdr_ip" | "hdr_ip" | "res.hdr_ip" | "shdr_ip" => (2, Fetch::HdrIp { side, name: hname(0), occ: occ(1)? }, T::Addr),
+        "req.hdr_val" | "hdr_val" | "res.hdr_val" | "shdr_val" => (2, Fetch::HdrVal { side, name: hname(0), occ: occ(1)? }, T::Sint),
+        "req.cook" | "cook" | "res.cook" | "scook" => (1, Fetch::Cook(side, opt_name(a, 0).map(String::into_bytes)), T::Str),
+        "req.cook_cnt" | "cook_cnt" | "res.cook_cnt" | "scook_cnt" => (1, Fetch::CookCnt(side, opt_name(a, 0).map(String::into_bytes)), T::Sint),
+        "req.cook_val" | "cook_val" | "res.cook_val" | "scook_val" => (1, Fetch::CookVal(side, opt_name(a, 0).map(String::into_bytes)), T::Sint),
+        "req.body" => (0, Fetch::ReqBody, T::Bin),
+        "req.body_len" => (0, Fetch::ReqBodyLen, T::Sint),
+        "req.len" | "req_len" => (0, Fetch::ReqLen, T::Sint),
+        "req.ver" | "req_ver" => (0, Fetch::ReqVer, T::Str),
+        "req.proto_http" => (0, Fetch::ProtoHttp, T::Bool),
+        "http_first_req" => (0, Fetch::FirstReq, T::Bool),
+        "status" => (0, Fetch::Status, T::Sint),
+        "var" => {
+            arity(name, a, 1, 2)?;
+            let v = VarName::parse(&a[0])?;
+            (2, Fetch::Var(v, a.get(1).map(Sample::str)), T::Any)
+        }
+        "env" => {
+            arity(name, a, 1, 1)?;
+            (1, Fetch::Env(a[0].clone()), T::Str)
+        }
+        "str" => {
+            arity(name, a, 1, 1)?;
+            (1, Fetch::Const(Sample::str(&a[0])), T::Str)
+        }
+        "int" => {
+            arity(name, a, 1, 1)?;
+            (1, Fetch::Const(Sample::Sint(int_arg(name, &a[0])?)), T::Sint)
+        }
+        "bool" => {
+            arity(name, a, 1, 1)?;
+            let b = match a[0].as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                o => return Err(format!("fetch method 'bool' : invalid boolean '{o}'")),
+            };
+            (1, Fetch::Const(Sample::Bool(b)), T::Bool)
+        }
+        "ipv4" => {
+            arity(name, a, 1, 1)?;
+            let ip = a[0].parse().map_err(|_| format!("fetch method 'ipv4' : invalid IPv4 address '{}'", a[0]))?;
+            (1, Fetch::Const(Sample::Ipv4(ip)), T::Ipv4)
+        }
+        "ipv6" => {
+            arity(name, a, 1, 1)?;
+            let ip = parse_ipv6(a[0].as_bytes()).ok_or_else(|| format!("fetch method 'ipv6' : invalid IPv6 address '{}'", a[0]))?;
+            (1, Fetch::Const(Sample::Ipv6(ip)), T::Ipv6)
+        }
+        "meth" => {
+            arity(name, a, 1, 1)?;
+            (1, Fetch::Const(Sample::Meth(Method::from_bytes(a[0].as_bytes()))), T::Meth)
+        }
+        "bin" => {
+            arity(name, a, 1, 1)?;
+            let b = fetch_misc::parse_hex(&a[0]).ok_or_else(|| format!("fetch method 'bin' : invalid hex string '{}'", a[0]))?;
+            (1, Fetch::Const(Sample::Bin(b)), T::Bin)
+        }
+        "always_true" => (0, Fetch::Const(Sample::Bool(true)), T::Bool),
+        "always_false" => (0, Fetch::Const(Sample::Bool(false)), T::Bool),
+        "nbproc" => (0, Fetch::Const(Sample::Sint(1)), T::Sint),
+        "thread" => (0, Fetch::Const(Sample::Sint(0)), T::Sint),
+        "date" => {
+            let off = a.first().filter(|s| !s.is_empty()).map(|s| int_arg(name, s)).transpose()?.unwrap_or(0);
+            let unit = match a.get(1).map(|s| s.as_str()) {
+                None | Some("") | Some("s") => TimeUnit::S,
+                Some("ms") => TimeUnit::Ms,
+                Some("us") => TimeUnit::Us,
+                Some(o) => return Err(format!("fetch method 'date' : unknown unit '{o}', expects 's', 'ms' or 'us'")),
+            };
+            (2, Fetch::Date(off, unit), T::Sint)
+        }
+        "rand" => (1, Fetch::Rand(a.first().map(|s| int_arg(name, s)).transpose()?), T::Sint),
+        "uuid" => {
+            if let Some(v) = a.first() {
+                if v != "4" {
+                    return Err(format!("fetch method 'uuid' : unsupported UUID version '{v}'"));
+                }
+            }
+            (1, Fetch::Uuid, T::Str)
+        }
+        "hostname" => (0, Fetch::Hostname, T::Str),
+        "payload" | "req.payload" => {
+            arity(name, a, 2, 2)?;
+            let off = int_arg(name, &a[0])?;
+            let len = int_arg(name, &a[1])?;
+            if off < 0 || len < 0 {
+                return Err(format!("fetch method '{name}' : negative offset or length"));
+            }
+            (2, Fetch::Payload(off as usize, len as usize), T::Bin)
+        }
+        "req.rdp_cookie_cnt" | "rdp_cookie_cnt" => (1, Fetch::RdpCookieCnt, T::Sint),
+        "wait_end" => (0, Fetch::WaitEnd, T::Bool),
+        _ => {
+            let hint = suggest(name, FETCH_NAMES.iter().copied())
+                .map(|s| format!(" (did you mean '{s}' maybe ?)"))
+                .unwrap_or_default();
+            return Err(format!("unknown fetch method '{name}'{hint}"));
+        }
+    };
+    arity(name, a, 0, max)?;
+    Ok((f, t))
+}
+
+fn ip_of(a: SocketAddr) -> Sample {
+    match a.ip() {
+        IpAddr::V4(v) => Sample::Ipv4(v),
+        IpAddr::V6(v) => Sample::Ipv6(v),
+    }
+}
+
+fn headers(ctx: &dyn SampleCtx, side: Side) -> Option<&http::HeaderMap> {
+    match side {
+        Side::Req => ctx.req_headers(),
+        Side::Res => ctx.res_headers(),
+    }
+}
+
+impl Fetch {
+    /// Whether in ACLs this fetch yields every occurrence (headers, cookies, parameters).
+    pub fn multi(&self) -> bool {
+        matches!(self, Fetch::Hdr { occ: None, .. } | Fetch::Cook(..) | Fetch::UrlParam { .. })
+    }
+
+    /// Evaluates to one sample (the one `%[...]` and converters see).
+    pub fn eval(&self, ctx: &dyn SampleCtx) -> Option<Sample> {
+        let mut out = None;
+        self.eval_each(ctx, false, &mut |s| {
+            out = Some(s);
+            true
+        });
+        out
+    }
+
+    /// Evaluates, giving every occurrence to `out` when `all` (ACL iteration) or the
+    /// single selected value otherwise. `out` returns true to stop.
+    pub fn eval_each(&self, ctx: &dyn SampleCtx, all: bool, out: &mut dyn FnMut(Sample) -> bool) {
+        match self {
+            Fetch::Hdr { side, name, occ, full } => {
+                let Some(map) = headers(ctx, *side) else { return };
+                if all && occ.is_none() {
+                    h::each_value(map, name.as_deref(), *full, &mut |v| out(Sample::str(v)));
+                } else if let Some(v) = h::pick_occ(map, name.as_deref(), *full, occ.unwrap_or(-1)) {
+                    out(Sample::Str(v));
+                }
+            }
+            Fetch::Cook(side, name) => {
+                let Some(map) = headers(ctx, *side) else { return };
+                let each = match side {
+                    Side::Req => h::each_req_cookie,
+                    Side::Res => h::each_res_cookie,
+                };
+                if all {
+                    each(map, name.as_deref(), &mut |v| out(Sample::str(v)));
+                } else {
+                    // Outside ACLs haproxy returns the last occurrence.
+                    let mut last = None;
+                    each(map, name.as_deref(), &mut |v| {
+                        last = Some(v.to_vec());
+                        false
+                    });
+                    if let Some(v) = last {
+                        out(Sample::Str(v));
+                    }
+                }
+            }
+            Fetch::UrlParam { name, delim, icase } => {
+                let Some(q) = ctx.uri().and_then(h::uri_query) else { return };
+                h::each_url_param(q, name, *delim, *icase, &mut |v| out(Sample::str(v)) || !all);
+            }
+            _ => {
+                if let Some(s) = self.eval_one(ctx) {
+                    out(s);
+                }
+            }
+        }
+    }
+
+    fn eval_one(&self, ctx: &dyn SampleCtx) -> Option<Sample> {
+        let int = Sample::Sint;
+        Some(match self {
+            Fetch::Src => ip_of(ctx.src()?),
+            Fetch::SrcPort => int(ctx.src()?.port() as i64),
+            Fetch::Dst => ip_of(ctx.dst()?),
+            Fetch::DstPort => int(ctx.dst()?.port() as i64),
+            Fetch::FeName => Sample::str(ctx.frontend_name()?),
+            Fetch::FeId => int(ctx.frontend_id()?),
+            Fetch::BeName => Sample::str(ctx.backend_name()?),
+            Fetch::BeId => int(ctx.backend_id()?),
+            Fetch::SrvName => Sample::str(ctx.server_name()?),
+            Fetch::SrvId => int(ctx.server_id()?),
+            Fetch::Nbsrv(b) => int(ctx.nbsrv(b.as_deref())?),
+            Fetch::BeConn(b) => int(ctx.be_conn(b.as_deref())?),
+            Fetch::FeConn(f) => int(ctx.fe_conn(f.as_deref())?),
+            Fetch::SrvConn => int(ctx.srv_conn()?),
+            Fetch::SrvIsUp(b, s) => Sample::Bool(ctx.srv_is_up(b, s)?),
+            Fetch::Connslots(b) => int(ctx.connslots(b.as_deref())?),
+            Fetch::Queue(b) => int(ctx.queue(b.as_deref())?),
+            Fetch::AvgQueue(b) => int(ctx.avg_queue(b.as_deref())?),
+            Fetch::Method => Sample::Meth(Method::from_bytes(ctx.method()?)),
+            Fetch::Path => Sample::str(h::uri_path(ctx.uri()?)?),
+            Fetch::Url => Sample::str(ctx.uri()?),
+            Fetch::Query => Sample::str(h::uri_query(ctx.uri()?)?),
+            Fetch::Base => {
+                let path = h::uri_path(ctx.uri()?)?;
+                let host = ctx.req_headers().and_then(|m| m.get("host")).map(|v| v.as_bytes());
+                match host {
+                    Some(hv) if !hv.is_empty() => {
+                        let mut v = hv.to_vec();
+                        v.extend_from_slice(path);
+                        Sample::Str(v)
+                    }
+                    _ => Sample::str(path),
+                }
+            }
+            Fetch::HdrCnt { side, name, full } => {
+                int(headers(ctx, *side).map(|m| h::count_values(m, name.as_deref(), *full)).unwrap_or(0))
+            }
+            Fetch::HdrIp { side, name, occ } => {
+                let v = h::pick_occ(headers(ctx, *side)?, name.as_deref(), false, occ.unwrap_or(-1))?;
+                match h::ipv4_prefix(&v) {
+                    Some(ip) => Sample::Ipv4(ip),
+                    None => Sample::Ipv6(parse_ipv6(&v)?),
+                }
+            }
+            Fetch::HdrVal { side, name, occ } => {
+                let v = h::pick_occ(headers(ctx, *side)?, name.as_deref(), false, occ.unwrap_or(-1))?;
+                Sample::Str(v).cast(SmpType::Sint)?
+            }
+            Fetch::CookCnt(side, name) => {
+                let mut n = 0;
+                if let Some(m) = headers(ctx, *side) {
+                    let each = if *side == Side::Req { h::each_req_cookie } else { h::each_res_cookie };
+                    each(m, name.as_deref(), &mut |_| {
+                        n += 1;
+                        false
+                    });
+                }
+                int(n)
+            }
+            Fetch::CookVal(side, name) => {
+                Fetch::Cook(*side, name.clone()).eval(ctx)?.cast(SmpType::Sint)?
+            }
+            Fetch::ReqBody => Sample::Bin(ctx.req_body()?.to_vec()),
+            Fetch::ReqBodyLen => int(ctx.req_body()?.len() as i64),
+            Fetch::ReqLen => int(ctx.payload()?.len() as i64),
+            Fetch::ReqVer => Sample::str(ctx.version()?),
+            Fetch::ProtoHttp => Sample::Bool(ctx.is_http()),
+            Fetch::FirstReq => Sample::Bool(ctx.http_first_req()?),
+            Fetch::Status => int(ctx.res_status()? as i64),
+            Fetch::Var(v, dflt) => match ctx.var(v.scope, &v.name) {
+                Some(s) => s,
+                None => dflt.clone()?,
+            },
+            Fetch::Env(n) => {
+                use std::os::unix::ffi::OsStrExt;
+                Sample::str(std::env::var_os(n)?.as_bytes())
+            }
+            Fetch::Const(s) => s.clone(),
+            Fetch::Date(off, unit) => {
+                let secs = ctx.now_unix().saturating_add(*off);
+                int(match unit {
+                    TimeUnit::S => secs,
+                    TimeUnit::Ms => secs.saturating_mul(1000),
+                    TimeUnit::Us => secs.saturating_mul(1_000_000),
+                })
+            }
+            Fetch::Rand(range) => {
+                let r = fetch_misc::random_u32() as i64;
+                int(match range {
+                    Some(n) => (r * n) >> 32,
+                    None => r,
+                })
+            }
+            Fetch::Uuid => Sample::Str(fetch_misc::uuid_v4().into_bytes()),
+            Fetch::Hostname => Sample::Str(fetch_misc::hostname()?),
+            Fetch::Payload(off, len) => {
+                let p = ctx.payload()?;
+                let end = if *len == 0 { p.len() } else { off.checked_add(*len)? };
+                Sample::Bin(p.get(*off..end)?.to_vec())
+            }
+            Fetch::RdpCookieCnt => int(fetch_misc::rdp_cookie(ctx.payload()?).is_some() as i64),
+            Fetch::WaitEnd => Sample::Bool(true),
+            Fetch::Hdr { .. } | Fetch::Cook(..) | Fetch::UrlParam { .. } => return self.eval(ctx),
+        })
+    }
+}
