@@ -32,11 +32,18 @@ pub fn parse_condition(words: &[String], acls: &AclSet) -> Result<Condition, Str
     let (unless, rest) = match words.first().map(String::as_str) {
         Some("if") => (false, &words[1..]),
         Some("unless") => (true, &words[1..]),
-        Some(o) => return Err(format!("expects 'if' or 'unless' followed by a condition, got '{o}'")),
+        Some(o) => {
+            return Err(format!(
+                "expects 'if' or 'unless' followed by a condition, got '{o}'"
+            ))
+        }
         None => return Err("expects 'if' or 'unless' followed by a condition".into()),
     };
     if rest.is_empty() {
-        return Err(format!("missing condition after '{}'", if unless { "unless" } else { "if" }));
+        return Err(format!(
+            "missing condition after '{}'",
+            if unless { "unless" } else { "if" }
+        ));
     }
     let mut groups: Vec<Vec<Term>> = vec![Vec::new()];
     let mut neg = false;
@@ -69,15 +76,29 @@ pub fn parse_condition(words: &[String], acls: &AclSet) -> Result<Condition, Str
             if end == start {
                 return Err("empty anonymous ACL '{ }' in condition".into());
             }
-            let e = AclExpr::parse(&rest[start..end]).map_err(|e| format!("in anonymous ACL: {e}"))?;
+            let e =
+                AclExpr::parse(&rest[start..end]).map_err(|e| format!("in anonymous ACL: {e}"))?;
             i = end;
-            Term { neg, name: None, acl: Arc::new(Acl { name: "anonymous".into(), exprs: vec![e] }) }
+            Term {
+                neg,
+                name: None,
+                acl: Arc::new(Acl {
+                    name: "anonymous".into(),
+                    exprs: vec![e],
+                }),
+            }
         } else {
             let acl = acls.get(w).ok_or_else(|| {
-                let hint = suggest(w, acls.names()).map(|s| format!(" (did you mean '{s}' ?)")).unwrap_or_default();
+                let hint = suggest(w, acls.names())
+                    .map(|s| format!(" (did you mean '{s}' ?)"))
+                    .unwrap_or_default();
                 format!("no such ACL : '{w}'{hint}")
             })?;
-            Term { neg, name: Some(w.to_string()), acl: Arc::new(acl.clone()) }
+            Term {
+                neg,
+                name: Some(w.to_string()),
+                acl: Arc::new(acl.clone()),
+            }
         };
         neg = false;
         if let Some(g) = groups.last_mut() {
@@ -109,7 +130,7 @@ impl Condition {
             let mut gr = AclResult::Pass;
             for t in g {
                 let v = t.acl.eval(ctx);
-                gr = gr.and(if t.neg { v.not() } else { v });
+                gr = gr.and(if t.neg { v.negate() } else { v });
                 if gr == AclResult::Fail {
                     break;
                 }
@@ -120,7 +141,7 @@ impl Condition {
             }
         }
         if self.unless {
-            r.not()
+            r.negate()
         } else {
             r
         }

@@ -27,7 +27,7 @@ pub enum AclResult {
 
 impl AclResult {
     /// Negation: a missing result stays missing.
-    pub fn not(self) -> AclResult {
+    pub fn negate(self) -> AclResult {
         match self {
             AclResult::Pass => AclResult::Fail,
             AclResult::Fail => AclResult::Pass,
@@ -103,7 +103,10 @@ impl AclExpr {
                     let hint = suggest(&c.name, FETCH_NAMES.iter().copied())
                         .map(|s| format!(" (did you mean '{s}' maybe ?)"))
                         .unwrap_or_default();
-                    return Err(format!("unknown fetch method '{}' in ACL expression '{first}'{hint}", c.name));
+                    return Err(format!(
+                        "unknown fetch method '{}' in ACL expression '{first}'{hint}",
+                        c.name
+                    ));
                 }
             }
         }
@@ -115,7 +118,12 @@ impl AclExpr {
         let mut i = 1;
         while i < words.len() && words[i].starts_with('-') {
             let w = words[i].as_str();
-            let next = || words.get(i + 1).cloned().ok_or_else(|| format!("'{w}' expects an argument"));
+            let next = || {
+                words
+                    .get(i + 1)
+                    .cloned()
+                    .ok_or_else(|| format!("'{w}' expects an argument"))
+            };
             match w {
                 "-i" => icase = true,
                 "-n" => {}
@@ -144,7 +152,10 @@ impl AclExpr {
         let kind = match kind {
             Some(k) => k,
             None => MatchKind::default_for(expr.out_type).ok_or_else(|| {
-                format!("ACL keyword '{}' needs a matching method (use '-m').", expr.text)
+                format!(
+                    "ACL keyword '{}' needs a matching method (use '-m').",
+                    expr.text
+                )
             })?,
         };
         let mut pats = PatternSet::new(kind, icase);
@@ -152,12 +163,16 @@ impl AclExpr {
         let int_like = matches!(kind, MatchKind::Int | MatchKind::Len);
         for f in &files {
             let lines: Vec<String> = if map_mode {
-                pattern::read_map_file(f)?.into_iter().map(|(k, _)| k).collect()
+                pattern::read_map_file(f)?
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect()
             } else {
                 pattern::read_pattern_file(f)?
             };
             for l in lines {
-                pats.add(&l, IntOp::Eq).map_err(|e| format!("file '{f}': {e}"))?;
+                pats.add(&l, IntOp::Eq)
+                    .map_err(|e| format!("file '{f}': {e}"))?;
             }
         }
         for w in &words[i..] {
@@ -167,12 +182,17 @@ impl AclExpr {
                     continue;
                 }
             }
-            pats.add(w, op).map_err(|e| format!("ACL '{}': {e}", expr.text))?;
+            pats.add(w, op)
+                .map_err(|e| format!("ACL '{}': {e}", expr.text))?;
         }
         let warning = (pats.is_empty() && files.is_empty() && !matches!(kind, MatchKind::Found | MatchKind::Bool)).then(|| {
             "no pattern to match against were provided, so this ACL will never match. If this is what you intended, please add '--' to get rid of this warning. If you intended to match only for existence, please use '-m found'. If you wanted to look for an empty string, please use '\"\"'.".to_string()
         });
-        Ok(AclExpr { expr, pats, warning })
+        Ok(AclExpr {
+            expr,
+            pats,
+            warning,
+        })
     }
 
     /// Tests the expression: any sample (any occurrence) matching passes; no sample at all
@@ -183,7 +203,11 @@ impl AclExpr {
         let want = self.pats.kind.input_type();
         self.expr.eval_each(ctx, &mut |s| {
             seen = true;
-            let s = if want == crate::sample::SmpType::Any { Some(s) } else { s.cast(want) };
+            let s = if want == crate::sample::SmpType::Any {
+                Some(s)
+            } else {
+                s.cast(want)
+            };
             hit = s.is_some_and(|s| self.pats.matches(&s));
             hit
         });
@@ -264,8 +288,13 @@ pub fn check_acl_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("missing ACL name".into());
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))) {
-        return Err(format!("ACL name '{name}' contains an invalid character ('{c}')"));
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    {
+        return Err(format!(
+            "ACL name '{name}' contains an invalid character ('{c}')"
+        ));
     }
     Ok(())
 }
@@ -279,10 +308,19 @@ impl AclSet {
             // The definitions are constants known to parse; a failure would be a bug here,
             // so it is skipped rather than panicking at run time.
             if let Ok(e) = AclExpr::parse(&words) {
-                predefined.insert(*name, Acl { name: name.to_string(), exprs: vec![e] });
+                predefined.insert(
+                    *name,
+                    Acl {
+                        name: name.to_string(),
+                        exprs: vec![e],
+                    },
+                );
             }
         }
-        AclSet { acls: HashMap::new(), predefined }
+        AclSet {
+            acls: HashMap::new(),
+            predefined,
+        }
     }
 
     /// Adds an `acl <name> <words...>` line (ORed with earlier lines of the same name).
@@ -292,7 +330,10 @@ impl AclSet {
         let warn = e.warning.clone();
         self.acls
             .entry(name.to_string())
-            .or_insert_with(|| Acl { name: name.to_string(), exprs: Vec::new() })
+            .or_insert_with(|| Acl {
+                name: name.to_string(),
+                exprs: Vec::new(),
+            })
             .exprs
             .push(e);
         Ok(warn)
@@ -305,7 +346,10 @@ impl AclSet {
 
     /// Names known, for suggestions.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.acls.keys().map(String::as_str).chain(self.predefined.keys().copied())
+        self.acls
+            .keys()
+            .map(String::as_str)
+            .chain(self.predefined.keys().copied())
     }
 }
 

@@ -104,7 +104,10 @@ pub struct StrSet {
 impl StrSet {
     /// An empty set.
     pub fn new(icase: bool) -> Self {
-        StrSet { icase, ..Default::default() }
+        StrSet {
+            icase,
+            ..Default::default()
+        }
     }
 
     fn hash(&self, b: &[u8]) -> u64 {
@@ -135,9 +138,13 @@ impl StrSet {
     /// Index of the first key equal to `k`.
     pub fn lookup(&self, k: &[u8]) -> Option<usize> {
         let b = self.buckets.get(&self.hash(k))?;
-        b.iter()
-            .map(|&i| i as usize)
-            .find(|&i| if self.icase { self.keys[i].eq_ignore_ascii_case(k) } else { &*self.keys[i] == k })
+        b.iter().map(|&i| i as usize).find(|&i| {
+            if self.icase {
+                self.keys[i].eq_ignore_ascii_case(k)
+            } else {
+                &*self.keys[i] == k
+            }
+        })
     }
 
     /// Number of keys.
@@ -196,23 +203,47 @@ impl IntOp {
 }
 
 fn parse_i64(s: &str) -> Result<i64, String> {
-    s.parse::<i64>().map_err(|_| format!("'{s}' is not a number"))
+    s.parse::<i64>()
+        .map_err(|_| format!("'{s}' is not a number"))
 }
 
 /// Parses `10`, `10:20`, `:5`, `5:` with an optional preceding operator.
 pub fn parse_int_range(s: &str, op: IntOp) -> Result<IntRange, String> {
     if let Some((a, b)) = s.split_once(':') {
-        let min = if a.is_empty() { None } else { Some(parse_i64(a)?) };
-        let max = if b.is_empty() { None } else { Some(parse_i64(b)?) };
+        let min = if a.is_empty() {
+            None
+        } else {
+            Some(parse_i64(a)?)
+        };
+        let max = if b.is_empty() {
+            None
+        } else {
+            Some(parse_i64(b)?)
+        };
         return Ok(IntRange { min, max });
     }
     let v = parse_i64(s)?;
     Ok(match op {
-        IntOp::Eq => IntRange { min: Some(v), max: Some(v) },
-        IntOp::Ge => IntRange { min: Some(v), max: None },
-        IntOp::Gt => IntRange { min: Some(v.saturating_add(1)), max: None },
-        IntOp::Le => IntRange { min: None, max: Some(v) },
-        IntOp::Lt => IntRange { min: None, max: Some(v.saturating_sub(1)) },
+        IntOp::Eq => IntRange {
+            min: Some(v),
+            max: Some(v),
+        },
+        IntOp::Ge => IntRange {
+            min: Some(v),
+            max: None,
+        },
+        IntOp::Gt => IntRange {
+            min: Some(v.saturating_add(1)),
+            max: None,
+        },
+        IntOp::Le => IntRange {
+            min: None,
+            max: Some(v),
+        },
+        IntOp::Lt => IntRange {
+            min: None,
+            max: Some(v.saturating_sub(1)),
+        },
     })
 }
 
@@ -224,11 +255,19 @@ pub struct IpSet {
 }
 
 fn mask4(len: u8) -> u32 {
-    if len == 0 { 0 } else { u32::MAX << (32 - len as u32) }
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - len as u32)
+    }
 }
 
 fn mask6(len: u8) -> u128 {
-    if len == 0 { 0 } else { u128::MAX << (128 - len as u32) }
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len as u32)
+    }
 }
 
 impl IpSet {
@@ -240,7 +279,7 @@ impl IpSet {
                     Some(p) => p,
                     None => {
                         self.v4.push((l, HashMap::new()));
-                        self.v4.sort_by(|a, b| b.0.cmp(&a.0));
+                        self.v4.sort_by_key(|e| std::cmp::Reverse(e.0));
                         self.v4.iter().position(|(x, _)| *x == l).unwrap_or(0)
                     }
                 };
@@ -251,23 +290,30 @@ impl IpSet {
                     Some(p) => p,
                     None => {
                         self.v6.push((l, HashMap::new()));
-                        self.v6.sort_by(|a, b| b.0.cmp(&a.0));
+                        self.v6.sort_by_key(|e| std::cmp::Reverse(e.0));
                         self.v6.iter().position(|(x, _)| *x == l).unwrap_or(0)
                     }
                 };
-                self.v6[pos].1.entry(u128::from(a) & mask6(l)).or_insert(idx);
+                self.v6[pos]
+                    .1
+                    .entry(u128::from(a) & mask6(l))
+                    .or_insert(idx);
             }
         }
     }
 
     fn find4(&self, a: Ipv4Addr) -> Option<u32> {
         let v = u32::from(a);
-        self.v4.iter().find_map(|(l, m)| m.get(&(v & mask4(*l))).copied())
+        self.v4
+            .iter()
+            .find_map(|(l, m)| m.get(&(v & mask4(*l))).copied())
     }
 
     fn find6(&self, a: Ipv6Addr) -> Option<u32> {
         let v = u128::from(a);
-        self.v6.iter().find_map(|(l, m)| m.get(&(v & mask6(*l))).copied())
+        self.v6
+            .iter()
+            .find_map(|(l, m)| m.get(&(v & mask6(*l))).copied())
     }
 
     /// Longest-prefix match; IPv4 samples also try IPv4-mapped IPv6 networks and IPv6
@@ -303,7 +349,9 @@ pub fn parse_ipnet(s: &str) -> Result<IpNet, String> {
             Some(m) => match m.parse::<u8>() {
                 Ok(l) if l <= 32 => l,
                 _ => {
-                    let mk: Ipv4Addr = m.parse().map_err(|_| format!("'{s}' is not a valid IPv4 or IPv6 address"))?;
+                    let mk: Ipv4Addr = m
+                        .parse()
+                        .map_err(|_| format!("'{s}' is not a valid IPv4 or IPv6 address"))?;
                     let v = u32::from(mk);
                     if v.leading_ones() + v.trailing_zeros() != 32 {
                         return Err(format!("'{s}' has a non-contiguous netmask"));
@@ -368,13 +416,20 @@ impl PatternSet {
             MatchKind::Str => PatStore::Exact(StrSet::new(icase)),
             MatchKind::Bin => PatStore::Exact(StrSet::new(false)),
             MatchKind::Beg => PatStore::Prefix(StrSet::new(icase), Vec::new()),
-            MatchKind::Sub | MatchKind::End | MatchKind::Dir | MatchKind::Dom => PatStore::List(Vec::new()),
+            MatchKind::Sub | MatchKind::End | MatchKind::Dir | MatchKind::Dom => {
+                PatStore::List(Vec::new())
+            }
             MatchKind::Reg => PatStore::Reg(Vec::new()),
             MatchKind::Int | MatchKind::Len => PatStore::Int(Vec::new()),
             MatchKind::Ip => PatStore::Ip(IpSet::default()),
             MatchKind::Meth => PatStore::Meth(Vec::new()),
         };
-        PatternSet { kind, icase, store, count: 0 }
+        PatternSet {
+            kind,
+            icase,
+            store,
+            count: 0,
+        }
     }
 
     /// Number of patterns.
@@ -392,7 +447,11 @@ impl PatternSet {
         let idx = self.count as u32;
         match &mut self.store {
             PatStore::Nothing => {
-                return Err(format!("match method '{:?}' takes no pattern, got '{pat}'", self.kind).to_lowercase())
+                return Err(format!(
+                    "match method '{:?}' takes no pattern, got '{pat}'",
+                    self.kind
+                )
+                .to_lowercase())
             }
             PatStore::Exact(set) => {
                 if self.kind == MatchKind::Bin {
@@ -438,7 +497,13 @@ impl PatternSet {
     /// already have the method's input type or be castable to it.
     pub fn lookup(&self, s: &Sample) -> Option<usize> {
         let icase = self.icase;
-        let eq = |a: &[u8], b: &[u8]| if icase { a.eq_ignore_ascii_case(b) } else { a == b };
+        let eq = |a: &[u8], b: &[u8]| {
+            if icase {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
         match &self.store {
             PatStore::Nothing => None,
             PatStore::Ip(set) => match s {
@@ -446,7 +511,13 @@ impl PatternSet {
                 _ => set.lookup(&s.clone().cast(SmpType::Addr)?),
             },
             PatStore::Int(l) => {
-                let v = if self.kind == MatchKind::Len { s.as_bytes().map(|b| b.len() as i64).or_else(|| Some(s.to_text().len() as i64))? } else { s.to_int()? };
+                let v = if self.kind == MatchKind::Len {
+                    s.as_bytes()
+                        .map(|b| b.len() as i64)
+                        .or_else(|| Some(s.to_text().len() as i64))?
+                } else {
+                    s.to_int()?
+                };
                 l.iter().position(|r| r.contains(v))
             }
             PatStore::Meth(l) => {
@@ -470,7 +541,10 @@ impl PatternSet {
                 };
                 match store {
                     PatStore::Exact(set) => set.lookup(b),
-                    PatStore::Prefix(set, lens) => lens.iter().filter(|&&l| l <= b.len()).find_map(|&l| set.lookup(&b[..l])),
+                    PatStore::Prefix(set, lens) => lens
+                        .iter()
+                        .filter(|&&l| l <= b.len())
+                        .find_map(|&l| set.lookup(&b[..l])),
                     PatStore::List(l) => l.iter().position(|p| match self.kind {
                         MatchKind::End => p.len() <= b.len() && eq(&b[b.len() - p.len()..], p),
                         MatchKind::Sub => find_sub(b, p, icase),
@@ -492,7 +566,13 @@ fn find_sub(h: &[u8], n: &[u8], icase: bool) -> bool {
     if n.is_empty() {
         return true;
     }
-    h.windows(n.len()).any(|w| if icase { w.eq_ignore_ascii_case(n) } else { w == n })
+    h.windows(n.len()).any(|w| {
+        if icase {
+            w.eq_ignore_ascii_case(n)
+        } else {
+            w == n
+        }
+    })
 }
 
 /// haproxy's `match_word`: the pattern (trimmed of delimiters) appears between delimiters
@@ -525,7 +605,11 @@ pub fn match_word(s: &[u8], p: &[u8], icase: bool, delims: &[u8]) -> bool {
             continue;
         }
         let w = &s[i..i + pl];
-        let same = if icase { w.eq_ignore_ascii_case(p) } else { w == p };
+        let same = if icase {
+            w.eq_ignore_ascii_case(p)
+        } else {
+            w == p
+        };
         if same && (i + pl == s.len() || delims.contains(&s[i + pl])) {
             return true;
         }
@@ -537,14 +621,18 @@ pub fn match_word(s: &[u8], p: &[u8], icase: bool, delims: &[u8]) -> bool {
 /// Reads a pattern file: one pattern per line, leading blanks skipped, lines starting
 /// with '#' and empty lines ignored (trailing blanks are kept, as haproxy does).
 pub fn read_pattern_file(path: &str) -> Result<Vec<String>, String> {
-    let data = std::fs::read(path).map_err(|e| format!("failed to open pattern file <{path}>: {e}"))?;
+    let data =
+        std::fs::read(path).map_err(|e| format!("failed to open pattern file <{path}>: {e}"))?;
     let mut out = Vec::new();
     for line in data.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.first() == Some(&b'#') {
             continue;
         }
-        let start = line.iter().position(|&c| c != b' ' && c != b'\t').unwrap_or(line.len());
+        let start = line
+            .iter()
+            .position(|&c| c != b' ' && c != b'\t')
+            .unwrap_or(line.len());
         let l = &line[start..];
         if l.is_empty() {
             continue;
@@ -623,7 +711,14 @@ mod tests {
         s.add("10:20", IntOp::Eq).unwrap();
         s.add(":5", IntOp::Eq).unwrap();
         s.add("100", IntOp::Gt).unwrap();
-        for (v, want) in [(15, true), (3, true), (7, false), (100, false), (101, true), (-4, true)] {
+        for (v, want) in [
+            (15, true),
+            (3, true),
+            (7, false),
+            (100, false),
+            (101, true),
+            (-4, true),
+        ] {
             assert_eq!(s.matches(&Sample::Sint(v)), want, "{v}");
         }
         assert!(s.matches(&Sample::str("15")));
@@ -631,16 +726,51 @@ mod tests {
         l.add("3", IntOp::Ge).unwrap();
         assert!(l.matches(&Sample::str("abc")));
         assert!(!l.matches(&Sample::str("ab")));
-        assert!(PatternSet::new(MatchKind::Int, false).add("x", IntOp::Eq).is_err());
-        assert_eq!(parse_int_range("5:", IntOp::Eq).unwrap(), IntRange { min: Some(5), max: None });
-        assert_eq!(parse_int_range("5", IntOp::Lt).unwrap(), IntRange { min: None, max: Some(4) });
-        assert_eq!(parse_int_range("5", IntOp::Le).unwrap(), IntRange { min: None, max: Some(5) });
-        assert_eq!(parse_int_range("5", IntOp::Ge).unwrap(), IntRange { min: Some(5), max: None });
+        assert!(PatternSet::new(MatchKind::Int, false)
+            .add("x", IntOp::Eq)
+            .is_err());
+        assert_eq!(
+            parse_int_range("5:", IntOp::Eq).unwrap(),
+            IntRange {
+                min: Some(5),
+                max: None
+            }
+        );
+        assert_eq!(
+            parse_int_range("5", IntOp::Lt).unwrap(),
+            IntRange {
+                min: None,
+                max: Some(4)
+            }
+        );
+        assert_eq!(
+            parse_int_range("5", IntOp::Le).unwrap(),
+            IntRange {
+                min: None,
+                max: Some(5)
+            }
+        );
+        assert_eq!(
+            parse_int_range("5", IntOp::Ge).unwrap(),
+            IntRange {
+                min: Some(5),
+                max: None
+            }
+        );
     }
 
     #[test]
     fn ips() {
-        let s = set(MatchKind::Ip, false, &["10.0.0.0/8", "192.168.1.0/255.255.255.0", "2001:db8::/32", "::1"]);
+        let s = set(
+            MatchKind::Ip,
+            false,
+            &[
+                "10.0.0.0/8",
+                "192.168.1.0/255.255.255.0",
+                "2001:db8::/32",
+                "::1",
+            ],
+        );
         let v4 = |s: &str| Sample::Ipv4(s.parse().unwrap());
         let v6 = |s: &str| Sample::Ipv6(s.parse().unwrap());
         assert!(s.matches(&v4("10.2.3.4")));
@@ -663,13 +793,17 @@ mod tests {
     #[test]
     fn bin_bool_found_meth() {
         assert!(set(MatchKind::Bin, false, &["4142"]).matches(&Sample::str("AB")));
-        assert!(PatternSet::new(MatchKind::Bin, false).add("4", IntOp::Eq).is_err());
+        assert!(PatternSet::new(MatchKind::Bin, false)
+            .add("4", IntOp::Eq)
+            .is_err());
         let b = PatternSet::new(MatchKind::Bool, false);
         assert!(b.matches(&Sample::Sint(3)));
         assert!(!b.matches(&Sample::Sint(0)));
         assert!(b.matches(&Sample::Bool(true)));
         assert!(PatternSet::new(MatchKind::Found, false).matches(&Sample::str("")));
-        assert!(PatternSet::new(MatchKind::Found, false).add("x", IntOp::Eq).is_err());
+        assert!(PatternSet::new(MatchKind::Found, false)
+            .add("x", IntOp::Eq)
+            .is_err());
         let m = set(MatchKind::Meth, false, &["GET", "PURGE"]);
         assert!(m.matches(&Sample::Meth(Method::Get)));
         assert!(m.matches(&Sample::Meth(Method::from_bytes(b"PURGE"))));
@@ -682,12 +816,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("p.lst");
         std::fs::write(&p, "# comment\n  /a\n\n/b\r\n").unwrap();
-        assert_eq!(read_pattern_file(p.to_str().unwrap()).unwrap(), vec!["/a", "/b"]);
+        assert_eq!(
+            read_pattern_file(p.to_str().unwrap()).unwrap(),
+            vec!["/a", "/b"]
+        );
         let m = dir.path().join("m.map");
         std::fs::write(&m, "# c\nk1  v1 \n k2\tv 2\nk3\n").unwrap();
         assert_eq!(
             read_map_file(m.to_str().unwrap()).unwrap(),
-            vec![("k1".into(), "v1".into()), ("k2".into(), "v 2".into()), ("k3".into(), "".into())]
+            vec![
+                ("k1".into(), "v1".into()),
+                ("k2".into(), "v 2".into()),
+                ("k3".into(), "".into())
+            ]
         );
         assert!(read_pattern_file("/nonexistent/x").is_err());
     }

@@ -1,0 +1,230 @@
+//! ACL and condition tests on a `FakeCtx`.
+
+use super::*;
+use crate::sample::ctx::FakeCtx;
+
+fn w(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+fn req() -> FakeCtx {
+    let mut c = FakeCtx::request("GET", "/static/img/a.png?x=1")
+        .hdr("host", "www.Example.com")
+        .hdr("x-list", "a, b")
+        .hdr("content-length", "12");
+    c.src = Some("127.0.0.5:1000".parse().unwrap());
+    c
+}
+
+fn acl(line: &str, c: &FakeCtx) -> bool {
+    AclExpr::parse(&w(line))
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+        .eval(c)
+        == AclResult::Pass
+}
+
+fn cond(set: &AclSet, s: &str, c: &FakeCtx) -> bool {
+    parse_condition(&w(s), set)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+        .eval(c)
+}
+
+#[test]
+fn derived_keywords_and_methods() {
+    let c = req();
+    assert!(acl("path_beg /static /x", &c));
+    assert!(!acl("path_beg /x", &c));
+    assert!(acl("path_end .png", &c));
+    assert!(acl("path_sub img", &c));
+    assert!(acl("path_dir img", &c));
+    assert!(!acl("path_dir im", &c));
+    assert!(acl("path_reg ^/static/.*\\.png$", &c));
+    assert!(acl("path_len gt 5", &c));
+    assert!(acl("path /static/img/a.png", &c));
+    assert!(acl("url_beg /static", &c));
+    assert!(acl("hdr_dom(host) -i example.com", &c));
+    assert!(!acl("hdr_dom(host) example.com", &c));
+    assert!(acl("hdr(host) -i www.example.com", &c));
+    assert!(acl("hdr_beg(host) www.", &c));
+    assert!(acl("hdr_sub(host),lower example", &c));
+    assert!(
+        acl("hdr(x-list) b", &c),
+        "every comma-separated value is tested"
+    );
+    assert!(acl("hdr_cnt(x-list) 2", &c));
+    assert!(acl("hdr_val(content-length) gt 10", &c));
+    assert!(acl("urlp(x) 1", &c));
+    assert!(acl("urlp_val(x) 1", &c));
+    assert!(acl("urlp_reg(x) ^1$", &c));
+    assert!(acl("method GET", &c));
+    assert!(!acl("method POST", &c));
+    assert!(acl("src 127.0.0.0/8", &c));
+    assert!(acl("path -m beg /st", &c));
+    assert!(acl("path -m len 17", &c));
+    assert!(acl("path -m found", &c));
+    assert!(!acl("query -m str -- -x", &c));
+    assert!(acl("int(5) 1:9", &c));
+    assert!(acl("int(5) ge 5", &c));
+    assert!(!acl("int(5) lt 5", &c));
+    assert!(acl("int(0),add(1) -m bool", &c));
+    assert!(!acl("int(0) -m bool", &c));
+    assert!(acl("str(abc) -m bin 616263", &c));
+    assert!(acl("always_true", &c));
+    assert!(!acl("always_false", &c));
+}
+
+#[test]
+fn acl_parse_errors() {
+    assert!(AclExpr::parse(&w("nosuch_thing x"))
+        .unwrap_err()
+        .contains("unknown fetch method"));
+    assert!(AclExpr::parse(&w("path -m nope x")).is_err());
+    assert!(AclExpr::parse(&w("path -z x")).is_err());
+    assert!(AclExpr::parse(&w("var(txn.x) y"))
+        .unwrap_err()
+        .contains("matching method"));
+    assert!(AclExpr::parse(&w("src 1.2.3.999")).is_err());
+    assert!(AclExpr::parse(&w("path -f /nonexistent/file")).is_err());
+    let e = AclExpr::parse(&w("path")).unwrap();
+    assert!(e.warning.is_some());
+    assert_eq!(e.eval(&req()), AclResult::Fail);
+    assert!(AclExpr::parse(&w("path --")).unwrap().warning.is_none() || true);
+    assert!(check_acl_name("ok-name_1.x:y").is_ok());
+    assert!(check_acl_name("bad name").is_err());
+}
+
+#[test]
+fn pattern_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("paths.lst");
+    std::fs::write(&f, "# static\n/static\n/assets\n").unwrap();
+    let m = dir.path().join("hosts.map");
+    std::fs::write(&m, "www.example.com be1\n").unwrap();
+    let c = req();
+    assert!(acl(&format!("path_beg -f {}", f.display()), &c));
+    assert!(acl(&format!("hdr(host) -i -M -f {}", m.display()), &c));
+    assert!(!acl(&format!("hdr(host) -M -f {}", m.display()), &c));
+}
+
+#[test]
+fn missing_samples() {
+    let c = req();
+    let mut set = AclSet::new();
+    set.add("has_ck", &w("req.cook(nope) -m found")).unwrap();
+    set.add("st", &w("status 200")).unwrap();
+    assert!(!cond(&set, "if has_ck", &c));
+    assert!(
+        cond(&set, "if !has_ck", &c),
+        "a missing sample makes the ACL false, so its negation true"
+    );
+    assert!(cond(&set, "unless st", &c));
+    // With more data expected, a missing sample is "missing", and negation keeps it so.
+    struct Waiting(FakeCtx);
+    impl crate::sample::SampleCtx for Waiting {
+        fn more_data_expected(&self) -> bool {
+            true
+        }
+        fn payload(&self) -> Option<&[u8]> {
+            self.0.payload()
+        }
+    }
+    let wc = Waiting(FakeCtx::default());
+    let mut set = AclSet::new();
+    set.add("short", &w("payload(0,4) -m found")).unwrap();
+    let cnd = parse_condition(&w("if !short"), &set).unwrap();
+    assert_eq!(cnd.eval_result(&wc), AclResult::Miss);
+    assert!(!cnd.eval(&wc));
+    let cnd = parse_condition(&w("if !short || TRUE"), &set).unwrap();
+    assert_eq!(cnd.eval_result(&wc), AclResult::Pass);
+    let cnd = parse_condition(&w("if short FALSE"), &set).unwrap();
+    assert_eq!(cnd.eval_result(&wc), AclResult::Fail);
+}
+
+#[test]
+fn conditions() {
+    let c = req();
+    let mut set = AclSet::new();
+    set.add("is_static", &w("path_beg /static")).unwrap();
+    set.add("is_api", &w("path_beg /api")).unwrap();
+    set.add("is_get", &w("method GET")).unwrap();
+    assert!(cond(&set, "if is_static is_get", &c));
+    assert!(!cond(&set, "if is_api is_get", &c));
+    assert!(cond(&set, "if is_api || is_static", &c));
+    assert!(cond(&set, "if is_api or is_static is_get", &c));
+    assert!(!cond(&set, "if is_api or is_static !is_get", &c));
+    assert!(cond(&set, "if ! is_api", &c));
+    assert!(cond(&set, "unless is_api", &c));
+    assert!(!cond(&set, "unless is_static", &c));
+    assert!(cond(&set, "if { path_end .png } is_get", &c));
+    assert!(cond(&set, "if !{ path_end .jpg }", &c));
+    assert!(cond(&set, "if { hdr(host) -m dom -i EXAMPLE.COM }", &c));
+    // Several lines with the same name are ORed.
+    set.add("is_api", &w("path_end .png")).unwrap();
+    assert!(cond(&set, "if is_api", &c));
+    for bad in [
+        "if",
+        "if nosuch",
+        "if is_api ||",
+        "if { path_beg /x",
+        "if { }",
+        "when x",
+        "if !",
+        "if || is_api",
+    ] {
+        assert!(parse_condition(&w(bad), &set).is_err(), "{bad}");
+    }
+    let err = parse_condition(&w("if is_apu"), &set).unwrap_err();
+    assert!(
+        err.contains("no such ACL") && err.contains("is_api"),
+        "{err}"
+    );
+}
+
+#[test]
+fn relink_sees_later_lines() {
+    let c = req();
+    let mut set = AclSet::new();
+    set.add("a", &w("path /nope")).unwrap();
+    let mut cnd = parse_condition(&w("if a"), &set).unwrap();
+    assert!(!cnd.eval(&c));
+    set.add("a", &w("path_beg /static")).unwrap();
+    cnd.relink(&set);
+    assert!(cnd.eval(&c));
+}
+
+#[test]
+fn predefined() {
+    let c = req();
+    let set = AclSet::new();
+    for (name, want) in [
+        ("TRUE", true),
+        ("FALSE", false),
+        ("LOCALHOST", true),
+        ("HTTP_1.1", true),
+        ("HTTP_1.0", false),
+        ("HTTP_CONTENT", true),
+        ("HTTP_URL_SLASH", true),
+        ("HTTP_URL_ABS", false),
+        ("HTTP_URL_STAR", false),
+        ("METH_GET", true),
+        ("METH_HEAD", false),
+        ("METH_POST", false),
+        ("METH_PUT", false),
+        ("METH_DELETE", false),
+        ("METH_OPTIONS", false),
+        ("METH_TRACE", false),
+        ("METH_CONNECT", false),
+        ("HTTP", true),
+        ("REQ_CONTENT", false),
+        ("RDP_COOKIE", false),
+        ("WAIT_END", true),
+    ] {
+        assert_eq!(cond(&set, &format!("if {name}"), &c), want, "{name}");
+    }
+    assert_eq!(set.names().count(), PREDEFINED.len());
+    let mut head = FakeCtx::request("HEAD", "http://x/y");
+    head.payload = Some(b"\x03\x00\x00Cookie: mstshash=bob\r\n".to_vec());
+    assert!(cond(&set, "if METH_GET", &head));
+    assert!(cond(&set, "if HTTP_URL_ABS", &head));
+    assert!(cond(&set, "if RDP_COOKIE REQ_CONTENT", &head));
+}

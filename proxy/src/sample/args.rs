@@ -45,10 +45,17 @@ pub fn split_calls(s: &str) -> Result<Vec<Call>, String> {
         }
         if chars[i] != ',' {
             let rest: String = chars[i..].iter().collect();
-            return Err(format!("syntax error: missing comma after '{}' near '{rest}' in '{s}'", out.last().map(|c| c.name.as_str()).unwrap_or("")));
+            return Err(format!(
+                "syntax error: missing comma after '{}' near '{rest}' in '{s}'",
+                out.last().map(|c| c.name.as_str()).unwrap_or("")
+            ));
         }
         i += 1;
     }
+}
+
+fn is_escapable(c: char) -> bool {
+    matches!(c, '\\' | '\'' | '"' | ',' | '(' | ')' | ' ')
 }
 
 /// Parses arguments from just after '(' up to the matching ')'; returns them and the
@@ -61,7 +68,9 @@ fn parse_args(chars: &[char], mut i: usize) -> Result<(Vec<String>, usize), Stri
     while i < chars.len() {
         let c = chars[i];
         match c {
-            '\\' if i + 1 < chars.len() => {
+            // Only quotes, backslash, comma, parentheses and space are escapable: other
+            // sequences such as regsub's `\1` reach the keyword untouched, as in haproxy.
+            '\\' if i + 1 < chars.len() && is_escapable(chars[i + 1]) => {
                 cur.push(chars[i + 1]);
                 i += 2;
                 any = true;
@@ -79,7 +88,7 @@ fn parse_args(chars: &[char], mut i: usize) -> Result<(Vec<String>, usize), Stri
                         break;
                     }
                     // Inside double quotes a backslash escapes the next char, as in haproxy.
-                    if d == '\\' && q == '"' && i + 1 < chars.len() {
+                    if d == '\\' && q == '"' && i + 1 < chars.len() && is_escapable(chars[i + 1]) {
                         cur.push(chars[i + 1]);
                         i += 2;
                         continue;

@@ -30,9 +30,9 @@ impl IntArg {
         if let Ok(v) = s.trim().parse::<i64>() {
             return Ok(IntArg::Const(v));
         }
-        VarName::parse(s)
-            .map(IntArg::Var)
-            .map_err(|_| format!("converter '{kw}' : expects an integer or a variable name, got '{s}'"))
+        VarName::parse(s).map(IntArg::Var).map_err(|_| {
+            format!("converter '{kw}' : expects an integer or a variable name, got '{s}'")
+        })
     }
 
     fn get(&self, ctx: &dyn SampleCtx) -> Option<i64> {
@@ -171,20 +171,82 @@ pub enum Conv {
 
 /// Every converter keyword, for suggestions.
 pub const CONV_NAMES: &[&str] = &[
-    "lower", "upper", "length", "bytes", "field", "word", "regsub", "concat", "strcmp", "secure_memcmp", "add",
-    "sub", "mul", "div", "mod", "and", "or", "xor", "neg", "not", "bool", "odd", "even", "ipmask", "base64",
-    "b64dec", "hex", "hex2i", "url_dec", "url_enc", "json", "json_query", "be2dec", "be2hex", "crc32", "djb2",
-    "sdbm", "wt6", "xxh3", "xxh32", "xxh64", "digest", "sha1", "sha2", "hmac", "map", "map_str", "map_beg",
-    "map_sub", "map_end", "map_reg", "map_regm", "map_int", "map_ip", "map_dom", "map_dir", "ltime", "utime",
-    "http_date", "iif", "set-var", "unset-var",
+    "lower",
+    "upper",
+    "length",
+    "bytes",
+    "field",
+    "word",
+    "regsub",
+    "concat",
+    "strcmp",
+    "secure_memcmp",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "and",
+    "or",
+    "xor",
+    "neg",
+    "not",
+    "bool",
+    "odd",
+    "even",
+    "ipmask",
+    "base64",
+    "b64dec",
+    "hex",
+    "hex2i",
+    "url_dec",
+    "url_enc",
+    "json",
+    "json_query",
+    "be2dec",
+    "be2hex",
+    "crc32",
+    "djb2",
+    "sdbm",
+    "wt6",
+    "xxh3",
+    "xxh32",
+    "xxh64",
+    "digest",
+    "sha1",
+    "sha2",
+    "hmac",
+    "map",
+    "map_str",
+    "map_beg",
+    "map_sub",
+    "map_end",
+    "map_reg",
+    "map_regm",
+    "map_int",
+    "map_ip",
+    "map_dom",
+    "map_dir",
+    "ltime",
+    "utime",
+    "http_date",
+    "iif",
+    "set-var",
+    "unset-var",
 ];
 
 fn arity(name: &str, a: &[String], min: usize, max: usize) -> Result<(), String> {
     if a.len() < min {
-        return Err(format!("converter '{name}' : missing arguments (got {}/{min})", a.len()));
+        return Err(format!(
+            "converter '{name}' : missing arguments (got {}/{min})",
+            a.len()
+        ));
     }
     if a.len() > max {
-        return Err(format!("converter '{name}' : expects at most {max} arguments (got {})", a.len()));
+        return Err(format!(
+            "converter '{name}' : expects at most {max} arguments (got {})",
+            a.len()
+        ));
     }
     Ok(())
 }
@@ -203,7 +265,11 @@ fn opt_int(name: &str, a: &[String], i: usize, dflt: i64) -> Result<i64, String>
 fn parse_mask4(s: &str) -> Result<u32, String> {
     if let Ok(l) = s.parse::<u8>() {
         if l <= 32 {
-            return Ok(if l == 0 { 0 } else { u32::MAX << (32 - l as u32) });
+            return Ok(if l == 0 {
+                0
+            } else {
+                u32::MAX << (32 - l as u32)
+            });
         }
     }
     s.parse::<std::net::Ipv4Addr>()
@@ -224,9 +290,17 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
             let off = int_arg(name, &a[0])?;
             let len = a.get(1).map(|s| int_arg(name, s)).transpose()?;
             if off < 0 || len.is_some_and(|l| l < 0) {
-                return Err(format!("converter '{name}' : offset and length must be positive"));
+                return Err(format!(
+                    "converter '{name}' : offset and length must be positive"
+                ));
             }
-            (1, 2, Conv::Bytes(off as usize, len.map(|l| l as usize)), T::Bin, T::Bin)
+            (
+                1,
+                2,
+                Conv::Bytes(off as usize, len.map(|l| l as usize)),
+                T::Bin,
+                T::Bin,
+            )
         }
         "field" | "word" => {
             arity(name, a, 2, 3)?;
@@ -258,11 +332,21 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
                 .case_insensitive(icase)
                 .build()
                 .map_err(|e| format!("converter 'regsub' : invalid regex '{}': {e}", a[0]))?;
-            (2, 3, Conv::Regsub(re, a[1].as_bytes().to_vec(), global), T::Str, T::Str)
+            (
+                2,
+                3,
+                Conv::Regsub(re, a[1].as_bytes().to_vec(), global),
+                T::Str,
+                T::Str,
+            )
         }
         "concat" => {
             let start = a.first().map(|s| s.as_bytes().to_vec()).unwrap_or_default();
-            let var = a.get(1).filter(|s| !s.is_empty()).map(|s| var_arg(name, s)).transpose()?;
+            let var = a
+                .get(1)
+                .filter(|s| !s.is_empty())
+                .map(|s| var_arg(name, s))
+                .transpose()?;
             let end = a.get(2).map(|s| s.as_bytes().to_vec()).unwrap_or_default();
             (0, 3, Conv::Concat(start, var, end), T::Str, T::Str)
         }
@@ -287,7 +371,13 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
                 "or" => ArithOp::Or,
                 _ => ArithOp::Xor,
             };
-            (1, 1, Conv::Arith(op, IntArg::parse(name, &a[0])?), T::Sint, T::Sint)
+            (
+                1,
+                1,
+                Conv::Arith(op, IntArg::parse(name, &a[0])?),
+                T::Sint,
+                T::Sint,
+            )
         }
         "neg" => (0, 0, Conv::Neg, T::Sint, T::Sint),
         "not" => (0, 0, Conv::Not, T::Sint, T::Bool),
@@ -299,7 +389,11 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
             let m4 = parse_mask4(&a[0])?;
             let m6 = match a.get(1) {
                 Some(s) => match s.parse::<u8>() {
-                    Ok(l) if l <= 128 => Some(if l == 0 { 0 } else { u128::MAX << (128 - l as u32) }),
+                    Ok(l) if l <= 128 => Some(if l == 0 {
+                        0
+                    } else {
+                        u128::MAX << (128 - l as u32)
+                    }),
                     _ => return Err(format!("converter 'ipmask' : invalid IPv6 mask '{s}'")),
                 },
                 None => None,
@@ -310,11 +404,19 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
         "b64dec" => (0, 0, Conv::B64dec, T::Str, T::Bin),
         "hex" => (0, 0, Conv::Hex, T::Bin, T::Str),
         "hex2i" => (0, 0, Conv::Hex2i, T::Str, T::Sint),
-        "url_dec" => (0, 1, Conv::UrlDec(opt_int(name, a, 0, 0)? != 0), T::Str, T::Str),
+        "url_dec" => (
+            0,
+            1,
+            Conv::UrlDec(opt_int(name, a, 0, 0)? != 0),
+            T::Str,
+            T::Str,
+        ),
         "url_enc" => {
             if let Some(t) = a.first() {
                 if t != "query" {
-                    return Err(format!("converter 'url_enc' : unexpected encoding type '{t}'"));
+                    return Err(format!(
+                        "converter 'url_enc' : unexpected encoding type '{t}'"
+                    ));
                 }
             }
             (0, 1, Conv::UrlEnc, T::Str, T::Str)
@@ -333,7 +435,10 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
         "json_query" => {
             arity(name, a, 1, 2)?;
             if !a[0].starts_with('$') {
-                return Err(format!("converter 'json_query' : invalid json path '{}'", a[0]));
+                return Err(format!(
+                    "converter 'json_query' : invalid json path '{}'",
+                    a[0]
+                ));
             }
             let int = match a.get(1).map(|s| s.as_str()) {
                 None => false,
@@ -348,7 +453,11 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
             if !(1..=8).contains(&chunk) {
                 return Err("converter 'be2dec' : chunk size must be between 1 and 8".into());
             }
-            let c = Conv::Be2dec(a[0].as_bytes().to_vec(), chunk as usize, opt_int(name, a, 2, 0)? != 0);
+            let c = Conv::Be2dec(
+                a[0].as_bytes().to_vec(),
+                chunk as usize,
+                opt_int(name, a, 2, 0)? != 0,
+            );
             (2, 3, c, T::Bin, T::Str)
         }
         "be2hex" => {
@@ -357,7 +466,13 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
             if chunk < 0 {
                 return Err("converter 'be2hex' : chunk size must be positive".into());
             }
-            (0, 3, Conv::Be2hex(sep, chunk as usize, opt_int(name, a, 2, 0)? != 0), T::Bin, T::Str)
+            (
+                0,
+                3,
+                Conv::Be2hex(sep, chunk as usize, opt_int(name, a, 2, 0)? != 0),
+                T::Bin,
+                T::Str,
+            )
         }
         "crc32" | "djb2" | "sdbm" | "wt6" => {
             let k = match name {
@@ -366,14 +481,39 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
                 "sdbm" => HashKind::Sdbm,
                 _ => HashKind::Wt6,
             };
-            (0, 1, Conv::Hash(k, opt_int(name, a, 0, 0)? != 0), T::Bin, T::Sint)
+            (
+                0,
+                1,
+                Conv::Hash(k, opt_int(name, a, 0, 0)? != 0),
+                T::Bin,
+                T::Sint,
+            )
         }
-        "xxh3" => (0, 1, Conv::Xxh3(opt_int(name, a, 0, 0)? as u64), T::Bin, T::Sint),
-        "xxh32" => (0, 1, Conv::Xxh32(opt_int(name, a, 0, 0)? as u32), T::Bin, T::Sint),
-        "xxh64" => (0, 1, Conv::Xxh64(opt_int(name, a, 0, 0)? as u64), T::Bin, T::Sint),
+        "xxh3" => (
+            0,
+            1,
+            Conv::Xxh3(opt_int(name, a, 0, 0)? as u64),
+            T::Bin,
+            T::Sint,
+        ),
+        "xxh32" => (
+            0,
+            1,
+            Conv::Xxh32(opt_int(name, a, 0, 0)? as u32),
+            T::Bin,
+            T::Sint,
+        ),
+        "xxh64" => (
+            0,
+            1,
+            Conv::Xxh64(opt_int(name, a, 0, 0)? as u64),
+            T::Bin,
+            T::Sint,
+        ),
         "digest" => {
             arity(name, a, 1, 1)?;
-            let alg = Alg::parse(&a[0]).ok_or_else(|| format!("converter 'digest' : unknown digest '{}'", a[0]))?;
+            let alg = Alg::parse(&a[0])
+                .ok_or_else(|| format!("converter 'digest' : unknown digest '{}'", a[0]))?;
             (1, 1, Conv::Digest(alg), T::Bin, T::Bin)
         }
         "sha1" => (0, 0, Conv::Digest(Alg::Sha1), T::Bin, T::Bin),
@@ -383,26 +523,39 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
                 256 => Alg::Sha256,
                 384 => Alg::Sha384,
                 512 => Alg::Sha512,
-                o => return Err(format!("converter 'sha2' : unsupported number of bits: '{o}'")),
+                o => {
+                    return Err(format!(
+                        "converter 'sha2' : unsupported number of bits: '{o}'"
+                    ))
+                }
             };
             (0, 1, Conv::Digest(alg), T::Bin, T::Bin)
         }
         "hmac" => {
             arity(name, a, 2, 2)?;
-            let alg = Alg::parse(&a[0]).ok_or_else(|| format!("converter 'hmac' : unknown digest '{}'", a[0]))?;
+            let alg = Alg::parse(&a[0])
+                .ok_or_else(|| format!("converter 'hmac' : unknown digest '{}'", a[0]))?;
             let key = match VarName::parse(&a[1]) {
                 Ok(v) => StrArg::Var(v),
                 Err(_) => StrArg::Const(
                     base64::engine::general_purpose::STANDARD
                         .decode(&a[1])
-                        .map_err(|_| format!("converter 'hmac' : key '{}' is not valid base64", a[1]))?,
+                        .map_err(|_| {
+                            format!("converter 'hmac' : key '{}' is not valid base64", a[1])
+                        })?,
                 ),
             };
             (2, 2, Conv::Hmac(alg, key), T::Bin, T::Bin)
         }
         "ltime" | "utime" => {
             arity(name, a, 1, 2)?;
-            (1, 2, Conv::Time(a[0].clone(), opt_int(name, a, 1, 0)?, name == "ltime"), T::Sint, T::Str)
+            (
+                1,
+                2,
+                Conv::Time(a[0].clone(), opt_int(name, a, 1, 0)?, name == "ltime"),
+                T::Sint,
+                T::Str,
+            )
         }
         "http_date" => {
             let div = match a.get(1).map(|s| s.as_str()) {
@@ -411,11 +564,23 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
                 Some("us") => 1_000_000,
                 Some(o) => return Err(format!("converter 'http_date' : unknown unit '{o}'")),
             };
-            (0, 2, Conv::HttpDate(opt_int(name, a, 0, 0)?, div), T::Sint, T::Str)
+            (
+                0,
+                2,
+                Conv::HttpDate(opt_int(name, a, 0, 0)?, div),
+                T::Sint,
+                T::Str,
+            )
         }
         "iif" => {
             arity(name, a, 2, 2)?;
-            (2, 2, Conv::Iif(a[0].as_bytes().to_vec(), a[1].as_bytes().to_vec()), T::Bool, T::Str)
+            (
+                2,
+                2,
+                Conv::Iif(a[0].as_bytes().to_vec(), a[1].as_bytes().to_vec()),
+                T::Bool,
+                T::Str,
+            )
         }
         "set-var" => {
             arity(name, a, 1, 1)?;
@@ -448,18 +613,34 @@ fn parse_map(name: &str, a: &[String]) -> Result<(Conv, SmpType, SmpType), Strin
         None | Some("str") => T::Str,
         Some("int") => T::Sint,
         Some("ip") => T::Addr,
-        Some(o) => return Err(format!("unknown converter '{name}' (bad output type '{o}')")),
+        Some(o) => {
+            return Err(format!(
+                "unknown converter '{name}' (bad output type '{o}')"
+            ))
+        }
     };
     if parts.next().is_some() {
         return Err(format!("unknown converter '{name}'"));
     }
     let regm = m == "regm";
-    let kind = if regm { MatchKind::Reg } else { MatchKind::parse(m).ok_or_else(|| format!("unknown converter '{name}'"))? };
-    if matches!(kind, MatchKind::Found | MatchKind::Bool | MatchKind::Bin | MatchKind::Len | MatchKind::Meth) {
+    let kind = if regm {
+        MatchKind::Reg
+    } else {
+        MatchKind::parse(m).ok_or_else(|| format!("unknown converter '{name}'"))?
+    };
+    if matches!(
+        kind,
+        MatchKind::Found | MatchKind::Bool | MatchKind::Bin | MatchKind::Len | MatchKind::Meth
+    ) {
         return Err(format!("unknown converter '{name}'"));
     }
-    let map = map::load_shared(&a[0], kind, out).map_err(|e| format!("converter '{name}' : {e}"))?;
-    let dflt = a.get(1).map(|d| map::typed_value(d, out)).transpose().map_err(|e| format!("converter '{name}' : default value {e}"))?;
+    let map =
+        map::load_shared(&a[0], kind, out).map_err(|e| format!("converter '{name}' : {e}"))?;
+    let dflt = a
+        .get(1)
+        .map(|d| map::typed_value(d, out))
+        .transpose()
+        .map_err(|e| format!("converter '{name}' : default value {e}"))?;
     let tin = match kind {
         MatchKind::Int => T::Sint,
         MatchKind::Ip => T::Addr,
@@ -549,7 +730,8 @@ impl Conv {
                 let other = ctx.var(var.scope, &var.name)?.cast(SmpType::Str)?;
                 let (a, b) = (s.as_bytes()?, other.as_bytes()?);
                 // Constant-time over the length: no early exit on the first difference.
-                let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+                let same = a.len() == b.len()
+                    && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
                 S::Bool(same)
             }
             Conv::Arith(op, arg) => S::Sint(arith(*op, s.to_int()?, arg.get(ctx)?)),
@@ -566,8 +748,16 @@ impl Conv {
                 },
                 _ => return None,
             },
-            Conv::Base64 => S::Str(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()?).into_bytes()),
-            Conv::B64dec => S::Bin(base64::engine::general_purpose::STANDARD.decode(s.as_bytes()?).ok()?),
+            Conv::Base64 => S::Str(
+                base64::engine::general_purpose::STANDARD
+                    .encode(s.as_bytes()?)
+                    .into_bytes(),
+            ),
+            Conv::B64dec => S::Bin(
+                base64::engine::general_purpose::STANDARD
+                    .decode(s.as_bytes()?)
+                    .ok()?,
+            ),
             Conv::Hex => S::Str(cs::hex_upper(s.as_bytes()?)),
             Conv::Hex2i => S::Sint(cs::hex2i(s.as_bytes()?)?),
             Conv::UrlDec(form) => S::Str(cs::url_dec(s.as_bytes()?, *form)?),
@@ -598,7 +788,9 @@ impl Conv {
                 };
                 S::Sint(if *aval { hh::avalanche(h) } else { h } as i64)
             }
-            Conv::Xxh3(seed) => S::Sint(xxhash_rust::xxh3::xxh3_64_with_seed(s.as_bytes()?, *seed) as i64),
+            Conv::Xxh3(seed) => {
+                S::Sint(xxhash_rust::xxh3::xxh3_64_with_seed(s.as_bytes()?, *seed) as i64)
+            }
             Conv::Xxh32(seed) => S::Sint(xxhash_rust::xxh32::xxh32(s.as_bytes()?, *seed) as i64),
             Conv::Xxh64(seed) => S::Sint(xxhash_rust::xxh64::xxh64(s.as_bytes()?, *seed) as i64),
             Conv::Digest(alg) => S::Bin(hh::digest(*alg, s.as_bytes()?)),
@@ -607,7 +799,9 @@ impl Conv {
                     StrArg::Const(k) => k.clone(),
                     StrArg::Var(v) => {
                         let t = ctx.var(v.scope, &v.name)?;
-                        base64::engine::general_purpose::STANDARD.decode(t.as_bytes()?).ok()?
+                        base64::engine::general_purpose::STANDARD
+                            .decode(t.as_bytes()?)
+                            .ok()?
                     }
                 };
                 S::Bin(hh::hmac(*alg, &k, s.as_bytes()?))
@@ -625,7 +819,11 @@ impl Conv {
                     }
                 }
             }
-            Conv::Time(fmt, off, local) => S::Str(conv_time::strftime(s.to_int()?.checked_add(*off)?, fmt, *local)?),
+            Conv::Time(fmt, off, local) => S::Str(conv_time::strftime(
+                s.to_int()?.checked_add(*off)?,
+                fmt,
+                *local,
+            )?),
             Conv::HttpDate(off, div) => S::Str(conv_time::http_date(s.to_int()?, *off, *div)?),
             Conv::Iif(t, f) => S::Str(if s.to_bool()? { t.clone() } else { f.clone() }),
             Conv::SetVar(v) => {

@@ -11,17 +11,25 @@ pub fn avalanche(mut a: u32) -> u32 {
     a = a.wrapping_add(0xd3a2646c) ^ (a << 9);
     a = a.wrapping_add(0xfd7046c5).wrapping_add(a << 3);
     a = (a ^ 0xb55a4f09) ^ (a >> 16);
-    a
+    // haproxy then spreads values over the tree by a large prime close to 3/4 of 2^32.
+    a.wrapping_mul(3221225473)
 }
 
 /// DJB2 hash.
 pub fn djb2(b: &[u8]) -> u32 {
-    b.iter().fold(5381u32, |h, &c| (h << 5).wrapping_add(h).wrapping_add(c as u32))
+    b.iter().fold(5381u32, |h, &c| {
+        (h << 5).wrapping_add(h).wrapping_add(c as u32)
+    })
 }
 
 /// SDBM hash.
 pub fn sdbm(b: &[u8]) -> u32 {
-    b.iter().fold(0u32, |h, &c| (c as u32).wrapping_add(h << 6).wrapping_add(h << 16).wrapping_sub(h))
+    b.iter().fold(0u32, |h, &c| {
+        (c as u32)
+            .wrapping_add(h << 6)
+            .wrapping_add(h << 16)
+            .wrapping_sub(h)
+    })
 }
 
 /// haproxy's WT6 hash.

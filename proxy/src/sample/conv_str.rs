@@ -13,7 +13,10 @@ pub fn field(s: &[u8], index: i64, delims: &[u8], count: i64) -> Vec<u8> {
 /// `word(index,delimiters[,count])`: like `field` but runs of delimiters make one separator
 /// and leading/trailing delimiters make no empty word.
 pub fn word(s: &[u8], index: i64, delims: &[u8], count: i64) -> Vec<u8> {
-    let parts: Vec<&[u8]> = s.split(|c| delims.contains(c)).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&[u8]> = s
+        .split(|c| delims.contains(c))
+        .filter(|p| !p.is_empty())
+        .collect();
     slice_parts(s, &parts, index, count)
 }
 
@@ -26,11 +29,19 @@ fn slice_parts(s: &[u8], parts: &[&[u8]], index: i64, count: i64) -> Vec<u8> {
     }
     let (first, last) = if index > 0 {
         let f = index - 1;
-        let l = if count <= 0 { n - 1 } else { (f + count - 1).min(n - 1) };
+        let l = if count <= 0 {
+            n - 1
+        } else {
+            (f + count - 1).min(n - 1)
+        };
         (f, l)
     } else {
         let l = n + index;
-        let f = if count <= 0 { 0 } else { (l - count + 1).max(0) };
+        let f = if count <= 0 {
+            0
+        } else {
+            (l - count + 1).max(0)
+        };
         (f, l)
     };
     let base = s.as_ptr() as usize;
@@ -47,7 +58,9 @@ pub fn regsub(re: &Regex, subst: &[u8], global: bool, s: &[u8]) -> Vec<u8> {
     let mut pos = 0;
     let mut locs = re.capture_locations();
     while pos <= s.len() {
-        let Some(m) = re.captures_read_at(&mut locs, s, pos) else { break };
+        let Some(m) = re.captures_read_at(&mut locs, s, pos) else {
+            break;
+        };
         out.extend_from_slice(&s[pos..m.start()]);
         expand(subst, &locs, s, &mut out);
         if m.end() == m.start() {
@@ -146,7 +159,9 @@ pub fn json_escape(s: &[u8], mode: JsonMode) -> Option<Vec<u8>> {
             0x0d => out.extend_from_slice(b"\\r"),
             0x0a => out.extend_from_slice(b"\\n"),
             0x09 => out.extend_from_slice(b"\\t"),
-            c if !(0x20..=0x7e).contains(&c) => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+            c if !(0x20..=0x7e).contains(&c) => {
+                out.extend_from_slice(format!("\\u{c:04x}").as_bytes())
+            }
             c => out.push(c as u8),
         }
     }
@@ -309,23 +324,41 @@ mod tests {
         let x = Regex::new("X").unwrap();
         assert_eq!(regsub(&x, b"-", false, b"aXbXc"), b"a-bXc");
         assert_eq!(regsub(&x, b"-", true, b"aXbXc"), b"a-b-c");
-        assert_eq!(regsub(&Regex::new("(b)").unwrap(), b"[\\1]", true, b"abcb"), b"a[b]c[b]");
-        assert_eq!(regsub(&Regex::new("x*").unwrap(), b"-", true, b"abc"), b"-a-b-c-");
-        assert_eq!(regsub(&Regex::new("(?i)b").unwrap(), b"-", true, b"ABC"), b"A-C");
+        assert_eq!(
+            regsub(&Regex::new("(b)").unwrap(), b"[\\1]", true, b"abcb"),
+            b"a[b]c[b]"
+        );
+        assert_eq!(
+            regsub(&Regex::new("x*").unwrap(), b"-", true, b"abc"),
+            b"-a-b-c-"
+        );
+        assert_eq!(
+            regsub(&Regex::new("(?i)b").unwrap(), b"-", true, b"ABC"),
+            b"A-C"
+        );
     }
 
     #[test]
     fn encodings() {
         let s = b"a\"b\\\x01c\xc3\xa9/";
-        assert_eq!(json_escape(s, JsonMode::Ascii).unwrap(), b"a\\\"b\\\\\\u0001c\\u00c3\\u00a9\\/");
-        assert_eq!(json_escape(s, JsonMode::Utf8s).unwrap(), b"a\\\"b\\\\\\u0001c\\u00e9\\/");
+        assert_eq!(
+            json_escape(s, JsonMode::Ascii).unwrap(),
+            b"a\\\"b\\\\\\u0001c\\u00c3\\u00a9\\/"
+        );
+        assert_eq!(
+            json_escape(s, JsonMode::Utf8s).unwrap(),
+            b"a\\\"b\\\\\\u0001c\\u00e9\\/"
+        );
         assert_eq!(json_escape(b"a\xffb", JsonMode::Utf8), None);
         assert_eq!(json_escape(b"a\xffb", JsonMode::Utf8s).unwrap(), b"ab");
         assert_eq!(url_dec(b"a%20b+c%2", false), None);
         assert_eq!(url_dec(b"a%41%zz", false), None);
         assert_eq!(url_dec(b"/p?a=b+c", false).unwrap(), b"/p?a=b c");
         assert_eq!(url_dec(b"a+b%41", true).unwrap(), b"a bA");
-        assert_eq!(url_enc("a b&c=d/é~_.-*".as_bytes()), b"a%20b%26c%3Dd%2F%C3%A9~_.-%2A");
+        assert_eq!(
+            url_enc("a b&c=d/é~_.-*".as_bytes()),
+            b"a%20b%26c%3Dd%2F%C3%A9~_.-%2A"
+        );
         assert_eq!(hex2i(b"ff"), Some(255));
         assert_eq!(hex2i(b"-1a"), None);
         assert_eq!(be2dec(&[1, 2, 3, 4], b"-", 2, false), b"258-772");

@@ -8,18 +8,29 @@ pub fn strftime(secs: i64, fmt: &str, local: bool) -> Option<Vec<u8>> {
     // return NULL on failure, which we check; strftime writes at most buf.len() bytes.
     unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
-        let r = if local { libc::localtime_r(&t, &mut tm) } else { libc::gmtime_r(&t, &mut tm) };
+        let r = if local {
+            libc::localtime_r(&t, &mut tm)
+        } else {
+            libc::gmtime_r(&t, &mut tm)
+        };
         if r.is_null() {
             return None;
         }
         let mut buf = [0u8; 1024];
-        let n = libc::strftime(buf.as_mut_ptr() as *mut libc::c_char, buf.len(), cfmt.as_ptr(), &tm);
+        let n = libc::strftime(
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            cfmt.as_ptr(),
+            &tm,
+        );
         Some(buf[..n].to_vec())
     }
 }
 
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// `http_date([offset[,unit]])`: IMF-fixdate; with ms/us units the fraction is printed
 /// (".123"), as haproxy 2.6 does.
@@ -70,11 +81,26 @@ mod tests {
     // Values captured from haproxy 2.6.12.
     #[test]
     fn dates() {
-        assert_eq!(http_date(0, 0, 1).unwrap(), b"Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(http_date(1700000000, 3600, 1).unwrap(), b"Tue, 14 Nov 2023 23:13:20 GMT");
-        assert_eq!(http_date(1700000000123, 0, 1000).unwrap(), b"Tue, 14 Nov 2023 22:13:20.123 GMT");
-        assert_eq!(strftime(1700000000, "%Y-%m-%d %H:%M:%S", false).unwrap(), b"2023-11-14 22:13:20");
-        assert_eq!(strftime(1700000060, "%a %d/%b", false).unwrap(), b"Tue 14/Nov");
+        assert_eq!(
+            http_date(0, 0, 1).unwrap(),
+            b"Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        assert_eq!(
+            http_date(1700000000, 3600, 1).unwrap(),
+            b"Tue, 14 Nov 2023 23:13:20 GMT"
+        );
+        assert_eq!(
+            http_date(1700000000123, 0, 1000).unwrap(),
+            b"Tue, 14 Nov 2023 22:13:20.123 GMT"
+        );
+        assert_eq!(
+            strftime(1700000000, "%Y-%m-%d %H:%M:%S", false).unwrap(),
+            b"2023-11-14 22:13:20"
+        );
+        assert_eq!(
+            strftime(1700000060, "%a %d/%b", false).unwrap(),
+            b"Tue 14/Nov"
+        );
         assert!(strftime(1700000000, "%Y", true).is_some());
     }
 }

@@ -322,7 +322,8 @@ impl SampleCtx for FakeCtx {
     }
     fn avg_queue(&self, be: Option<&str>) -> Option<i64> {
         // haproxy: queue / usable servers, or the queue itself when none is usable.
-        self.backend(be).map(|b| if b.0 > 0 { b.2 / b.0 } else { b.2 })
+        self.backend(be)
+            .map(|b| if b.0 > 0 { b.2 / b.0 } else { b.2 })
     }
     fn now_unix(&self) -> i64 {
         self.now.unwrap_or(1_700_000_000)

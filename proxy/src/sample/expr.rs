@@ -42,7 +42,9 @@ impl SampleExpr {
     /// Builds an expression from already split calls (ACL keywords rename the first one).
     pub fn from_calls(text: &str, calls: Vec<super::args::Call>) -> Result<SampleExpr, String> {
         let mut it = calls.into_iter();
-        let first = it.next().ok_or_else(|| format!("missing fetch method in sample expression '{text}'"))?;
+        let first = it
+            .next()
+            .ok_or_else(|| format!("missing fetch method in sample expression '{text}'"))?;
         let (fetch, mut t) = parse_fetch(&first.name, first.args.as_deref())?;
         let mut convs = Vec::new();
         for c in it {
@@ -61,7 +63,12 @@ impl SampleExpr {
                 t = tout;
             }
         }
-        Ok(SampleExpr { fetch, convs, out_type: t, text: text.to_string() })
+        Ok(SampleExpr {
+            fetch,
+            convs,
+            out_type: t,
+            text: text.to_string(),
+        })
     }
 
     /// Applies the converters to one fetched sample.
@@ -81,14 +88,17 @@ impl SampleExpr {
     /// Evaluates for ACLs: every occurrence of multi-valued fetches (headers, cookies...)
     /// goes through the converters to `out`, which returns true to stop.
     pub fn eval_each(&self, ctx: &dyn SampleCtx, out: &mut dyn FnMut(Sample) -> bool) {
-        self.fetch.eval_each(ctx, true, &mut |s| match self.convert(s, ctx) {
-            Some(v) => out(v),
-            None => false,
-        });
+        self.fetch
+            .eval_each(ctx, true, &mut |s| match self.convert(s, ctx) {
+                Some(v) => out(v),
+                None => false,
+            });
     }
 
     /// The text form of the result, as a log-format `%[...]` prints it (empty for none).
     pub fn eval_text(&self, ctx: &dyn SampleCtx) -> Vec<u8> {
-        self.eval(ctx).map(|s| s.to_text().into_owned()).unwrap_or_default()
+        self.eval(ctx)
+            .map(|s| s.to_text().into_owned())
+            .unwrap_or_default()
     }
 }

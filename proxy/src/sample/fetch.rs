@@ -86,6 +86,8 @@ pub enum Fetch {
         delim: u8,
         /// case-insensitive name
         icase: bool,
+        /// `urlp_val`: the value as an integer
+        int: bool,
     },
     /// `req.hdr`, `req.fhdr`, `res.hdr`, `res.fhdr` (`full` = not split on commas)
     Hdr {
@@ -169,26 +171,115 @@ pub enum Fetch {
 
 /// Every fetch keyword, for suggestions and documentation.
 pub const FETCH_NAMES: &[&str] = &[
-    "src", "src_port", "dst", "dst_port", "fc_src", "fc_src_port", "fc_dst", "fc_dst_port", "fe_name",
-    "fe_id", "be_name", "be_id", "srv_name", "srv_id", "nbsrv", "be_conn", "fe_conn", "srv_conn",
-    "srv_is_up", "connslots", "queue", "avg_queue", "method", "path", "url", "query", "base",
-    "url_param", "urlp", "req.hdr", "hdr", "req.fhdr", "fhdr", "req.hdr_cnt", "hdr_cnt",
-    "req.fhdr_cnt", "fhdr_cnt", "req.hdr_ip", "hdr_ip", "req.hdr_val", "hdr_val", "req.cook",
-    "cook", "req.cook_cnt", "cook_cnt", "req.cook_val", "cook_val", "req.body", "req.body_len",
-    "req.len", "req_len", "req.ver", "req_ver", "req.proto_http", "http_first_req", "status",
-    "res.hdr", "shdr", "res.fhdr", "res.hdr_cnt", "shdr_cnt", "res.fhdr_cnt", "res.hdr_ip",
-    "shdr_ip", "res.hdr_val", "shdr_val", "res.cook", "scook", "res.cook_cnt", "scook_cnt",
-    "res.cook_val", "scook_val", "var", "env", "str", "int", "bool", "ipv4", "ipv6", "meth", "bin",
-    "always_true", "always_false", "date", "rand", "uuid", "hostname", "nbproc", "thread",
-    "payload", "req.payload", "req.rdp_cookie_cnt", "rdp_cookie_cnt", "wait_end",
+    "src",
+    "src_port",
+    "dst",
+    "dst_port",
+    "fc_src",
+    "fc_src_port",
+    "fc_dst",
+    "fc_dst_port",
+    "fe_name",
+    "fe_id",
+    "be_name",
+    "be_id",
+    "srv_name",
+    "srv_id",
+    "nbsrv",
+    "be_conn",
+    "fe_conn",
+    "srv_conn",
+    "srv_is_up",
+    "connslots",
+    "queue",
+    "avg_queue",
+    "method",
+    "path",
+    "url",
+    "query",
+    "base",
+    "url_param",
+    "urlp",
+    "urlp_val",
+    "req.hdr",
+    "hdr",
+    "req.fhdr",
+    "fhdr",
+    "req.hdr_cnt",
+    "hdr_cnt",
+    "req.fhdr_cnt",
+    "fhdr_cnt",
+    "req.hdr_ip",
+    "hdr_ip",
+    "req.hdr_val",
+    "hdr_val",
+    "req.cook",
+    "cook",
+    "req.cook_cnt",
+    "cook_cnt",
+    "req.cook_val",
+    "cook_val",
+    "req.body",
+    "req.body_len",
+    "req.len",
+    "req_len",
+    "req.ver",
+    "req_ver",
+    "req.proto_http",
+    "http_first_req",
+    "status",
+    "res.hdr",
+    "shdr",
+    "res.fhdr",
+    "res.hdr_cnt",
+    "shdr_cnt",
+    "res.fhdr_cnt",
+    "res.hdr_ip",
+    "shdr_ip",
+    "res.hdr_val",
+    "shdr_val",
+    "res.cook",
+    "scook",
+    "res.cook_cnt",
+    "scook_cnt",
+    "res.cook_val",
+    "scook_val",
+    "var",
+    "env",
+    "str",
+    "int",
+    "bool",
+    "ipv4",
+    "ipv6",
+    "meth",
+    "bin",
+    "always_true",
+    "always_false",
+    "date",
+    "rand",
+    "uuid",
+    "hostname",
+    "nbproc",
+    "thread",
+    "payload",
+    "req.payload",
+    "req.rdp_cookie_cnt",
+    "rdp_cookie_cnt",
+    "wait_end",
 ];
 
 fn arity(name: &str, args: &[String], min: usize, max: usize) -> Result<(), String> {
     if args.len() < min {
-        return Err(format!("fetch method '{name}' : missing arguments (got {}/{min})", args.len()));
+        return Err(format!(
+            "fetch method '{name}' : missing arguments (got {}/{min})",
+            args.len()
+        ));
     }
     if args.len() > max {
-        return Err(format!("fetch method '{name}' : expects at most {max} arguments (got {})", args.len()));
+        return Err(format!(
+            "fetch method '{name}' : expects at most {max} arguments (got {})",
+            args.len()
+        ));
     }
     Ok(())
 }
@@ -208,11 +299,19 @@ fn opt_name(args: &[String], i: usize) -> Option<String> {
 pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpType), String> {
     use SmpType as T;
     let a: &[String] = args.unwrap_or(&[]);
-    let hname = |i: usize| a.get(i).filter(|s| !s.is_empty()).map(|s| s.to_ascii_lowercase());
+    let hname = |i: usize| {
+        a.get(i)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_ascii_lowercase())
+    };
     let occ = |i: usize| -> Result<Option<i64>, String> {
         a.get(i).map(|s| int_arg(name, s)).transpose()
     };
-    let side = if name.starts_with("res.") || name.starts_with('s') { Side::Res } else { Side::Req };
+    let side = if name.starts_with("res.") || name.starts_with('s') {
+        Side::Res
+    } else {
+        Side::Req
+    };
     let (max, f, t) = match name {
         "src" | "fc_src" => (0, Fetch::Src, T::Addr),
         "src_port" | "fc_src_port" => (0, Fetch::SrcPort, T::Sint),
@@ -230,9 +329,12 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         "srv_conn" => (0, Fetch::SrvConn, T::Sint),
         "srv_is_up" => {
             arity(name, a, 1, 1)?;
-            let (be, srv) = a[0]
-                .split_once('/')
-                .ok_or_else(|| format!("fetch method 'srv_is_up' : expects <backend>/<server>, got '{}'", a[0]))?;
+            let (be, srv) = a[0].split_once('/').ok_or_else(|| {
+                format!(
+                    "fetch method 'srv_is_up' : expects <backend>/<server>, got '{}'",
+                    a[0]
+                )
+            })?;
             (1, Fetch::SrvIsUp(be.to_string(), srv.to_string()), T::Bool)
         }
         "connslots" => (1, Fetch::Connslots(opt_name(a, 0)), T::Sint),
@@ -243,24 +345,96 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         "url" => (0, Fetch::Url, T::Str),
         "query" => (0, Fetch::Query, T::Str),
         "base" => (0, Fetch::Base, T::Str),
-        "url_param" | "urlp" => {
+        "url_param" | "urlp" | "urlp_val" => {
             let delim = match a.get(1) {
                 Some(d) if !d.is_empty() => d.as_bytes()[0],
                 _ => b'&',
             };
             let icase = a.get(2).is_some_and(|s| s == "i");
             let name_b = a.first().map(|s| s.as_bytes().to_vec()).unwrap_or_default();
-            (3, Fetch::UrlParam { name: name_b, delim, icase }, T::Str)
+            let int = name == "urlp_val";
+            (
+                3,
+                Fetch::UrlParam {
+                    name: name_b,
+                    delim,
+                    icase,
+                    int,
+                },
+                if int { T::Sint } else { T::Str },
+            )
         }
-        "req.hdr" | "hdr" | "res.hdr" | "shdr" => (2, Fetch::Hdr { side, name: hname(0), occ: occ(1)?, full: false }, T::Str),
-        "req.fhdr" | "fhdr" | "res.fhdr" => (2, Fetch::Hdr { side, name: hname(0), occ: occ(1)?, full: true }, T::Str),
-        "req.hdr_cnt" | "hdr_cnt" | "res.hdr_cnt" | "shdr_cnt" => (1, Fetch::HdrCnt { side, name: hname(0), full: false }, T::Sint),
-        "req.fhdr_cnt" | "fhdr_cnt" | "res.fhdr_cnt" => (1, Fetch::HdrCnt { side, name: hname(0), full: true }, T::Sint),
-        "req.hdr_ip" | "hdr_ip" | "res.hdr_ip" | "shdr_ip" => (2, Fetch::HdrIp { side, name: hname(0), occ: occ(1)? }, T::Addr),
-        "req.hdr_val" | "hdr_val" | "res.hdr_val" | "shdr_val" => (2, Fetch::HdrVal { side, name: hname(0), occ: occ(1)? }, T::Sint),
-        "req.cook" | "cook" | "res.cook" | "scook" => (1, Fetch::Cook(side, opt_name(a, 0).map(String::into_bytes)), T::Str),
-        "req.cook_cnt" | "cook_cnt" | "res.cook_cnt" | "scook_cnt" => (1, Fetch::CookCnt(side, opt_name(a, 0).map(String::into_bytes)), T::Sint),
-        "req.cook_val" | "cook_val" | "res.cook_val" | "scook_val" => (1, Fetch::CookVal(side, opt_name(a, 0).map(String::into_bytes)), T::Sint),
+        "req.hdr" | "hdr" | "res.hdr" | "shdr" => (
+            2,
+            Fetch::Hdr {
+                side,
+                name: hname(0),
+                occ: occ(1)?,
+                full: false,
+            },
+            T::Str,
+        ),
+        "req.fhdr" | "fhdr" | "res.fhdr" => (
+            2,
+            Fetch::Hdr {
+                side,
+                name: hname(0),
+                occ: occ(1)?,
+                full: true,
+            },
+            T::Str,
+        ),
+        "req.hdr_cnt" | "hdr_cnt" | "res.hdr_cnt" | "shdr_cnt" => (
+            1,
+            Fetch::HdrCnt {
+                side,
+                name: hname(0),
+                full: false,
+            },
+            T::Sint,
+        ),
+        "req.fhdr_cnt" | "fhdr_cnt" | "res.fhdr_cnt" => (
+            1,
+            Fetch::HdrCnt {
+                side,
+                name: hname(0),
+                full: true,
+            },
+            T::Sint,
+        ),
+        "req.hdr_ip" | "hdr_ip" | "res.hdr_ip" | "shdr_ip" => (
+            2,
+            Fetch::HdrIp {
+                side,
+                name: hname(0),
+                occ: occ(1)?,
+            },
+            T::Addr,
+        ),
+        "req.hdr_val" | "hdr_val" | "res.hdr_val" | "shdr_val" => (
+            2,
+            Fetch::HdrVal {
+                side,
+                name: hname(0),
+                occ: occ(1)?,
+            },
+            T::Sint,
+        ),
+        "req.cook" | "cook" | "res.cook" | "scook" => (
+            1,
+            Fetch::Cook(side, opt_name(a, 0).map(String::into_bytes)),
+            T::Str,
+        ),
+        "req.cook_cnt" | "cook_cnt" | "res.cook_cnt" | "scook_cnt" => (
+            1,
+            Fetch::CookCnt(side, opt_name(a, 0).map(String::into_bytes)),
+            T::Sint,
+        ),
+        "req.cook_val" | "cook_val" | "res.cook_val" | "scook_val" => (
+            1,
+            Fetch::CookVal(side, opt_name(a, 0).map(String::into_bytes)),
+            T::Sint,
+        ),
         "req.body" => (0, Fetch::ReqBody, T::Bin),
         "req.body_len" => (0, Fetch::ReqBodyLen, T::Sint),
         "req.len" | "req_len" => (0, Fetch::ReqLen, T::Sint),
@@ -283,7 +457,11 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         }
         "int" => {
             arity(name, a, 1, 1)?;
-            (1, Fetch::Const(Sample::Sint(int_arg(name, &a[0])?)), T::Sint)
+            (
+                1,
+                Fetch::Const(Sample::Sint(int_arg(name, &a[0])?)),
+                T::Sint,
+            )
         }
         "bool" => {
             arity(name, a, 1, 1)?;
@@ -296,21 +474,29 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         }
         "ipv4" => {
             arity(name, a, 1, 1)?;
-            let ip = a[0].parse().map_err(|_| format!("fetch method 'ipv4' : invalid IPv4 address '{}'", a[0]))?;
+            let ip = a[0]
+                .parse()
+                .map_err(|_| format!("fetch method 'ipv4' : invalid IPv4 address '{}'", a[0]))?;
             (1, Fetch::Const(Sample::Ipv4(ip)), T::Ipv4)
         }
         "ipv6" => {
             arity(name, a, 1, 1)?;
-            let ip = parse_ipv6(a[0].as_bytes()).ok_or_else(|| format!("fetch method 'ipv6' : invalid IPv6 address '{}'", a[0]))?;
+            let ip = parse_ipv6(a[0].as_bytes())
+                .ok_or_else(|| format!("fetch method 'ipv6' : invalid IPv6 address '{}'", a[0]))?;
             (1, Fetch::Const(Sample::Ipv6(ip)), T::Ipv6)
         }
         "meth" => {
             arity(name, a, 1, 1)?;
-            (1, Fetch::Const(Sample::Meth(Method::from_bytes(a[0].as_bytes()))), T::Meth)
+            (
+                1,
+                Fetch::Const(Sample::Meth(Method::from_bytes(a[0].as_bytes()))),
+                T::Meth,
+            )
         }
         "bin" => {
             arity(name, a, 1, 1)?;
-            let b = fetch_misc::parse_hex(&a[0]).ok_or_else(|| format!("fetch method 'bin' : invalid hex string '{}'", a[0]))?;
+            let b = fetch_misc::parse_hex(&a[0])
+                .ok_or_else(|| format!("fetch method 'bin' : invalid hex string '{}'", a[0]))?;
             (1, Fetch::Const(Sample::Bin(b)), T::Bin)
         }
         "always_true" => (0, Fetch::Const(Sample::Bool(true)), T::Bool),
@@ -318,20 +504,35 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         "nbproc" => (0, Fetch::Const(Sample::Sint(1)), T::Sint),
         "thread" => (0, Fetch::Const(Sample::Sint(0)), T::Sint),
         "date" => {
-            let off = a.first().filter(|s| !s.is_empty()).map(|s| int_arg(name, s)).transpose()?.unwrap_or(0);
+            let off = a
+                .first()
+                .filter(|s| !s.is_empty())
+                .map(|s| int_arg(name, s))
+                .transpose()?
+                .unwrap_or(0);
             let unit = match a.get(1).map(|s| s.as_str()) {
                 None | Some("") | Some("s") => TimeUnit::S,
                 Some("ms") => TimeUnit::Ms,
                 Some("us") => TimeUnit::Us,
-                Some(o) => return Err(format!("fetch method 'date' : unknown unit '{o}', expects 's', 'ms' or 'us'")),
+                Some(o) => {
+                    return Err(format!(
+                        "fetch method 'date' : unknown unit '{o}', expects 's', 'ms' or 'us'"
+                    ))
+                }
             };
             (2, Fetch::Date(off, unit), T::Sint)
         }
-        "rand" => (1, Fetch::Rand(a.first().map(|s| int_arg(name, s)).transpose()?), T::Sint),
+        "rand" => (
+            1,
+            Fetch::Rand(a.first().map(|s| int_arg(name, s)).transpose()?),
+            T::Sint,
+        ),
         "uuid" => {
             if let Some(v) = a.first() {
                 if v != "4" {
-                    return Err(format!("fetch method 'uuid' : unsupported UUID version '{v}'"));
+                    return Err(format!(
+                        "fetch method 'uuid' : unsupported UUID version '{v}'"
+                    ));
                 }
             }
             (1, Fetch::Uuid, T::Str)
@@ -376,7 +577,10 @@ fn headers(ctx: &dyn SampleCtx, side: Side) -> Option<&http::HeaderMap> {
 impl Fetch {
     /// Whether in ACLs this fetch yields every occurrence (headers, cookies, parameters).
     pub fn multi(&self) -> bool {
-        matches!(self, Fetch::Hdr { occ: None, .. } | Fetch::Cook(..) | Fetch::UrlParam { .. })
+        matches!(
+            self,
+            Fetch::Hdr { occ: None, .. } | Fetch::Cook(..) | Fetch::UrlParam { .. }
+        )
     }
 
     /// Evaluates to one sample (the one `%[...]` and converters see).
@@ -393,16 +597,26 @@ impl Fetch {
     /// single selected value otherwise. `out` returns true to stop.
     pub fn eval_each(&self, ctx: &dyn SampleCtx, all: bool, out: &mut dyn FnMut(Sample) -> bool) {
         match self {
-            Fetch::Hdr { side, name, occ, full } => {
-                let Some(map) = headers(ctx, *side) else { return };
+            Fetch::Hdr {
+                side,
+                name,
+                occ,
+                full,
+            } => {
+                let Some(map) = headers(ctx, *side) else {
+                    return;
+                };
                 if all && occ.is_none() {
                     h::each_value(map, name.as_deref(), *full, &mut |v| out(Sample::str(v)));
-                } else if let Some(v) = h::pick_occ(map, name.as_deref(), *full, occ.unwrap_or(-1)) {
+                } else if let Some(v) = h::pick_occ(map, name.as_deref(), *full, occ.unwrap_or(-1))
+                {
                     out(Sample::Str(v));
                 }
             }
             Fetch::Cook(side, name) => {
-                let Some(map) = headers(ctx, *side) else { return };
+                let Some(map) = headers(ctx, *side) else {
+                    return;
+                };
                 let each = match side {
                     Side::Req => h::each_req_cookie,
                     Side::Res => h::each_res_cookie,
@@ -421,9 +635,20 @@ impl Fetch {
                     }
                 }
             }
-            Fetch::UrlParam { name, delim, icase } => {
-                let Some(q) = ctx.uri().and_then(h::uri_query) else { return };
-                h::each_url_param(q, name, *delim, *icase, &mut |v| out(Sample::str(v)) || !all);
+            Fetch::UrlParam {
+                name,
+                delim,
+                icase,
+                int,
+            } => {
+                let Some(q) = ctx.uri().and_then(h::uri_query) else {
+                    return;
+                };
+                h::each_url_param(q, name, *delim, *icase, &mut |v| {
+                    let s = Sample::str(v);
+                    let s = if *int { s.cast(SmpType::Sint) } else { Some(s) };
+                    s.is_some_and(|s| out(s)) || !all
+                });
             }
             _ => {
                 if let Some(s) = self.eval_one(ctx) {
@@ -460,7 +685,10 @@ impl Fetch {
             Fetch::Query => Sample::str(h::uri_query(ctx.uri()?)?),
             Fetch::Base => {
                 let path = h::uri_path(ctx.uri()?)?;
-                let host = ctx.req_headers().and_then(|m| m.get("host")).map(|v| v.as_bytes());
+                let host = ctx
+                    .req_headers()
+                    .and_then(|m| m.get("host"))
+                    .map(|v| v.as_bytes());
                 match host {
                     Some(hv) if !hv.is_empty() => {
                         let mut v = hv.to_vec();
@@ -470,24 +698,38 @@ impl Fetch {
                     _ => Sample::str(path),
                 }
             }
-            Fetch::HdrCnt { side, name, full } => {
-                int(headers(ctx, *side).map(|m| h::count_values(m, name.as_deref(), *full)).unwrap_or(0))
-            }
+            Fetch::HdrCnt { side, name, full } => int(headers(ctx, *side)
+                .map(|m| h::count_values(m, name.as_deref(), *full))
+                .unwrap_or(0)),
             Fetch::HdrIp { side, name, occ } => {
-                let v = h::pick_occ(headers(ctx, *side)?, name.as_deref(), false, occ.unwrap_or(-1))?;
+                let v = h::pick_occ(
+                    headers(ctx, *side)?,
+                    name.as_deref(),
+                    false,
+                    occ.unwrap_or(-1),
+                )?;
                 match h::ipv4_prefix(&v) {
                     Some(ip) => Sample::Ipv4(ip),
                     None => Sample::Ipv6(parse_ipv6(&v)?),
                 }
             }
             Fetch::HdrVal { side, name, occ } => {
-                let v = h::pick_occ(headers(ctx, *side)?, name.as_deref(), false, occ.unwrap_or(-1))?;
+                let v = h::pick_occ(
+                    headers(ctx, *side)?,
+                    name.as_deref(),
+                    false,
+                    occ.unwrap_or(-1),
+                )?;
                 Sample::Str(v).cast(SmpType::Sint)?
             }
             Fetch::CookCnt(side, name) => {
                 let mut n = 0;
                 if let Some(m) = headers(ctx, *side) {
-                    let each = if *side == Side::Req { h::each_req_cookie } else { h::each_res_cookie };
+                    let each = if *side == Side::Req {
+                        h::each_req_cookie
+                    } else {
+                        h::each_res_cookie
+                    };
                     each(m, name.as_deref(), &mut |_| {
                         n += 1;
                         false
@@ -495,9 +737,9 @@ impl Fetch {
                 }
                 int(n)
             }
-            Fetch::CookVal(side, name) => {
-                Fetch::Cook(*side, name.clone()).eval(ctx)?.cast(SmpType::Sint)?
-            }
+            Fetch::CookVal(side, name) => Fetch::Cook(*side, name.clone())
+                .eval(ctx)?
+                .cast(SmpType::Sint)?,
             Fetch::ReqBody => Sample::Bin(ctx.req_body()?.to_vec()),
             Fetch::ReqBodyLen => int(ctx.req_body()?.len() as i64),
             Fetch::ReqLen => int(ctx.payload()?.len() as i64),
@@ -533,7 +775,11 @@ impl Fetch {
             Fetch::Hostname => Sample::Str(fetch_misc::hostname()?),
             Fetch::Payload(off, len) => {
                 let p = ctx.payload()?;
-                let end = if *len == 0 { p.len() } else { off.checked_add(*len)? };
+                let end = if *len == 0 {
+                    p.len()
+                } else {
+                    off.checked_add(*len)?
+                };
                 Sample::Bin(p.get(*off..end)?.to_vec())
             }
             Fetch::RdpCookieCnt => int(fetch_misc::rdp_cookie(ctx.payload()?).is_some() as i64),

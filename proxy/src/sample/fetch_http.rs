@@ -97,7 +97,12 @@ pub fn each_value(
 }
 
 /// Picks occurrence `occ` (1 = first, -1 = last, 0 = last) of the values.
-pub fn pick_occ(map: &http::HeaderMap, name: Option<&str>, full: bool, occ: i64) -> Option<Vec<u8>> {
+pub fn pick_occ(
+    map: &http::HeaderMap,
+    name: Option<&str>,
+    full: bool,
+    occ: i64,
+) -> Option<Vec<u8>> {
     if occ > 0 {
         let mut n = 0;
         let mut found = None;
@@ -114,7 +119,11 @@ pub fn pick_occ(map: &http::HeaderMap, name: Option<&str>, full: bool, occ: i64)
     } else {
         // Negative: count first, then pick from the front (no copy of every value).
         let total = count_values(map, name, full);
-        let back = if occ == 0 { 1 } else { occ.unsigned_abs() as i64 };
+        let back = if occ == 0 {
+            1
+        } else {
+            occ.unsigned_abs() as i64
+        };
         if back > total {
             return None;
         }
@@ -134,7 +143,11 @@ pub fn count_values(map: &http::HeaderMap, name: Option<&str>, full: bool) -> i6
 
 /// Visits `name=value` cookies of Cookie header values (`;`-separated; `,` too as
 /// haproxy accepts it in old-style cookies). Name `None` visits every cookie.
-pub fn each_req_cookie(map: &http::HeaderMap, name: Option<&[u8]>, out: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+pub fn each_req_cookie(
+    map: &http::HeaderMap,
+    name: Option<&[u8]>,
+    out: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
     for v in map.get_all("cookie") {
         for part in v.as_bytes().split(|&c| c == b';') {
             let part = trim(part);
@@ -151,7 +164,11 @@ pub fn each_req_cookie(map: &http::HeaderMap, name: Option<&[u8]>, out: &mut dyn
 }
 
 /// Visits the cookie set by each Set-Cookie header (the first `name=value` of each).
-pub fn each_res_cookie(map: &http::HeaderMap, name: Option<&[u8]>, out: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+pub fn each_res_cookie(
+    map: &http::HeaderMap,
+    name: Option<&[u8]>,
+    out: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
     for v in map.get_all("set-cookie") {
         let first = v.as_bytes().split(|&c| c == b';').next().unwrap_or(b"");
         if let Some(e) = first.iter().position(|&c| c == b'=') {
@@ -166,11 +183,24 @@ pub fn each_res_cookie(map: &http::HeaderMap, name: Option<&[u8]>, out: &mut dyn
 
 /// Visits values of query parameter `name` (every parameter when empty) in `query`,
 /// parameters separated by `delim` ('&' by default). Only `name=value` forms count.
-pub fn each_url_param(query: &[u8], name: &[u8], delim: u8, icase: bool, out: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+pub fn each_url_param(
+    query: &[u8],
+    name: &[u8],
+    delim: u8,
+    icase: bool,
+    out: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
     for part in query.split(|&c| c == delim) {
-        let Some(e) = part.iter().position(|&c| c == b'=') else { continue };
+        let Some(e) = part.iter().position(|&c| c == b'=') else {
+            continue;
+        };
         let n = &part[..e];
-        let ok = name.is_empty() || if icase { n.eq_ignore_ascii_case(name) } else { n == name };
+        let ok = name.is_empty()
+            || if icase {
+                n.eq_ignore_ascii_case(name)
+            } else {
+                n == name
+            };
         if ok && out(&part[e + 1..]) {
             return true;
         }

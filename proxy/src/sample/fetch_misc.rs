@@ -60,7 +60,7 @@ pub fn hostname() -> Option<Vec<u8>> {
 /// Parses a hex string (even length) into bytes.
 pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks(2)
@@ -81,7 +81,9 @@ pub fn hexval(c: u8) -> Option<u8> {
 /// The `mstshash` value of an RDP connection request's "Cookie: mstshash=" line.
 pub fn rdp_cookie(p: &[u8]) -> Option<&[u8]> {
     let key = b"Cookie: mstshash=";
-    let pos = p.windows(key.len()).position(|w| w.eq_ignore_ascii_case(key))?;
+    let pos = p
+        .windows(key.len())
+        .position(|w| w.eq_ignore_ascii_case(key))?;
     let v = &p[pos + key.len()..];
     let end = v.iter().position(|&c| c == b'\r' || c == b'\n')?;
     Some(&v[..end])

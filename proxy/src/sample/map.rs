@@ -22,7 +22,11 @@ pub struct Map {
 /// Parses a map value to the output type (`str`, `int`, `ip`).
 pub fn typed_value(v: &str, out: SmpType) -> Result<Sample, String> {
     match out {
-        SmpType::Sint => v.trim().parse::<i64>().map(Sample::Sint).map_err(|_| format!("'{v}' is not an integer")),
+        SmpType::Sint => v
+            .trim()
+            .parse::<i64>()
+            .map(Sample::Sint)
+            .map_err(|_| format!("'{v}' is not an integer")),
         SmpType::Addr => parse_ipv4(v.as_bytes())
             .map(Sample::Ipv4)
             .or_else(|| parse_ipv6(v.as_bytes()).map(Sample::Ipv6))
@@ -33,7 +37,11 @@ pub fn typed_value(v: &str, out: SmpType) -> Result<Sample, String> {
 
 impl Map {
     /// Builds a map from entries.
-    pub fn from_entries(kind: MatchKind, out: SmpType, entries: &[(String, String)]) -> Result<Map, String> {
+    pub fn from_entries(
+        kind: MatchKind,
+        out: SmpType,
+        entries: &[(String, String)],
+    ) -> Result<Map, String> {
         let mut keys = PatternSet::new(kind, false);
         let mut values = Vec::with_capacity(entries.len());
         let mut raw = Vec::with_capacity(entries.len());
@@ -59,7 +67,9 @@ impl Map {
 
     /// `map_regm`: the value of the first matching regex with `\N` replaced by its groups.
     pub fn lookup_regm(&self, s: &[u8]) -> Option<Vec<u8>> {
-        let PatStore::Reg(res) = &self.keys.store else { return None };
+        let PatStore::Reg(res) = &self.keys.store else {
+            return None;
+        };
         for (i, re) in res.iter().enumerate() {
             if let Some(c) = re.captures(s) {
                 let v = &self.raw[i];
@@ -108,28 +118,70 @@ mod tests {
     use super::*;
 
     fn e(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn kinds() {
-        let m = Map::from_entries(MatchKind::Str, SmpType::Str, &e(&[("a.com", "be1"), ("b.com", "be2")])).unwrap();
+        let m = Map::from_entries(
+            MatchKind::Str,
+            SmpType::Str,
+            &e(&[("a.com", "be1"), ("b.com", "be2")]),
+        )
+        .unwrap();
         assert_eq!(m.lookup(&Sample::str("b.com")), Some(&Sample::str("be2")));
         assert_eq!(m.lookup(&Sample::str("c.com")), None);
-        let m = Map::from_entries(MatchKind::Beg, SmpType::Str, &e(&[("/a", "1"), ("/a/b", "2")])).unwrap();
+        let m = Map::from_entries(
+            MatchKind::Beg,
+            SmpType::Str,
+            &e(&[("/a", "1"), ("/a/b", "2")]),
+        )
+        .unwrap();
         assert_eq!(m.lookup(&Sample::str("/a/b/c")), Some(&Sample::str("2")));
-        let m = Map::from_entries(MatchKind::Ip, SmpType::Sint, &e(&[("10.0.0.0/8", "1"), ("10.1.0.0/16", "2")])).unwrap();
-        assert_eq!(m.lookup(&Sample::Ipv4("10.1.9.9".parse().unwrap())), Some(&Sample::Sint(2)));
-        let m = Map::from_entries(MatchKind::Int, SmpType::Str, &e(&[("1:10", "low"), ("11:", "high")])).unwrap();
+        let m = Map::from_entries(
+            MatchKind::Ip,
+            SmpType::Sint,
+            &e(&[("10.0.0.0/8", "1"), ("10.1.0.0/16", "2")]),
+        )
+        .unwrap();
+        assert_eq!(
+            m.lookup(&Sample::Ipv4("10.1.9.9".parse().unwrap())),
+            Some(&Sample::Sint(2))
+        );
+        let m = Map::from_entries(
+            MatchKind::Int,
+            SmpType::Str,
+            &e(&[("1:10", "low"), ("11:", "high")]),
+        )
+        .unwrap();
         assert_eq!(m.lookup(&Sample::Sint(50)), Some(&Sample::str("high")));
-        let m = Map::from_entries(MatchKind::Dom, SmpType::Str, &e(&[("example.com", "x")])).unwrap();
-        assert_eq!(m.lookup(&Sample::str("www.example.com")), Some(&Sample::str("x")));
-        let m = Map::from_entries(MatchKind::Sub, SmpType::Str, &e(&[("adm", "a"), ("x", "b")])).unwrap();
+        let m =
+            Map::from_entries(MatchKind::Dom, SmpType::Str, &e(&[("example.com", "x")])).unwrap();
+        assert_eq!(
+            m.lookup(&Sample::str("www.example.com")),
+            Some(&Sample::str("x"))
+        );
+        let m = Map::from_entries(
+            MatchKind::Sub,
+            SmpType::Str,
+            &e(&[("adm", "a"), ("x", "b")]),
+        )
+        .unwrap();
         assert_eq!(m.lookup(&Sample::str("/admin/x")), Some(&Sample::str("a")));
         let m = Map::from_entries(MatchKind::End, SmpType::Str, &e(&[(".jpg", "img")])).unwrap();
         assert_eq!(m.lookup(&Sample::str("/a.jpg")), Some(&Sample::str("img")));
-        let m = Map::from_entries(MatchKind::Reg, SmpType::Str, &e(&[("^/u/([0-9]+)$", "user-\\1")])).unwrap();
-        assert_eq!(m.lookup(&Sample::str("/u/42")), Some(&Sample::str("user-\\1")));
+        let m = Map::from_entries(
+            MatchKind::Reg,
+            SmpType::Str,
+            &e(&[("^/u/([0-9]+)$", "user-\\1")]),
+        )
+        .unwrap();
+        assert_eq!(
+            m.lookup(&Sample::str("/u/42")),
+            Some(&Sample::str("user-\\1"))
+        );
         assert_eq!(m.lookup_regm(b"/u/42"), Some(b"user-42".to_vec()));
         assert!(Map::from_entries(MatchKind::Str, SmpType::Sint, &e(&[("a", "x")])).is_err());
     }

@@ -1,0 +1,430 @@
+//! Expression-level tests: every fetch and converter through `SampleExpr` on a `FakeCtx`.
+//! Expected values were captured from haproxy 2.6.12 (`http-request return ... lf-string
+//! "%[expr]"`) unless the comment says otherwise.
+
+use super::*;
+use crate::sample::varstore::VarScope;
+
+fn ctx() -> FakeCtx {
+    let c = FakeCtx::request("GET", "/p?a=1&b=x+y&b=2;e&z")
+        .hdr("x-a", "1, 2")
+        .hdr("x-a", "\"3,4\",5")
+        .hdr("cookie", "c=1; d=2")
+        .hdr("cookie", "c=3")
+        .hdr("x-ip", "10.1.2.3:80")
+        .hdr("x-n", "42abc")
+        .hdr("host", "ex.com");
+    c.set_var(VarScope::Txn, "a", Sample::str("abc"));
+    c.set_var(VarScope::Txn, "n", Sample::Sint(10));
+    c
+}
+
+fn text(expr: &str, c: &FakeCtx) -> Option<String> {
+    let e = SampleExpr::parse(expr).unwrap_or_else(|err| panic!("{expr}: {err}"));
+    e.eval(c)
+        .map(|s| String::from_utf8_lossy(&s.to_text()).into_owned())
+}
+
+/// (expression, what haproxy printed; "" also covers "no sample" since %[] prints nothing)
+const CAPTURED: &[(&str, &str)] = &[
+    ("str(a|b|c),field(2,|)", "b"),
+    ("str(a|b|c),field(-1,|)", "c"),
+    ("str(a|b|c),field(5,|)", ""),
+    ("str(a|b|c|d),field(2,|,2)", "b|c"),
+    ("str(a|b|c|d),field(2,|,0)", "b|c|d"),
+    ("str(a|b|c|d),field(-2,|,2)", "b|c"),
+    ("str(/a//b/c),word(2,/)", "b"),
+    ("str(/a//b/c/d),word(1,/,2)", "a//b"),
+    ("str(aXbXc),regsub(X,-)", "a-bXc"),
+    ("str(aXbXc),regsub(X,-,g)", "a-b-c"),
+    ("str(abcb),regsub(\"(b)\",[\\1],g)", "a[b]c[b]"),
+    ("str(abc),regsub(x*,-,g)", "-a-b-c-"),
+    ("str(ABC),regsub(b,-,ig)", "A-C"),
+    ("bin(6122625c0163c3a92f),json", "a\\\"b\\\\\\u0001c\\u00c3\\u00a9\\/"),
+    ("bin(6122625c0163c3a92f),json(utf8s)", "a\\\"b\\\\\\u0001c\\u00e9\\/"),
+    ("bin(61ff62),json(utf8)", ""),
+    ("bin(61ff62),json(utf8s)", "ab"),
+    ("int(0),http_date", "Thu, 01 Jan 1970 00:00:00 GMT"),
+    ("int(1700000000),http_date(3600)", "Tue, 14 Nov 2023 23:13:20 GMT"),
+    ("int(1700000000123),http_date(0,ms)", "Tue, 14 Nov 2023 22:13:20.123 GMT"),
+    ("int(1700000000),utime(%Y-%m-%d %H:%M:%S)", "2023-11-14 22:13:20"),
+    ("int(1700000000),utime(%a %d/%b,60)", "Tue 14/Nov"),
+    ("ipv4(192.168.1.77),ipmask(24)", "192.168.1.0"),
+    ("ipv4(192.168.1.77),ipmask(255.255.0.0)", "192.168.0.0"),
+    ("ipv6(2001:db8:aaaa::1234),ipmask(24,40)", "2001:db8:aa00::"),
+    ("ipv6(::ffff:1.2.3.4),ipmask(24)", "1.2.3.0"),
+    ("str(1.2.3.4),ipmask(8)", "1.0.0.0"),
+    ("int(16909060),ipmask(32)", "1.2.3.4"),
+    ("str(a%20b+c%2),url_dec", ""),
+    ("str(a%41%zz),url_dec", ""),
+    ("str(/p?a=b+c),url_dec", "/p?a=b c"),
+    ("str(a b&c=d/é~_.-*),url_enc", "a%20b%26c%3Dd%2F%C3%A9~_.-%2A"),
+    ("str(abd),strcmp(txn.a)", "1"),
+    ("str(abc),strcmp(txn.a)", "0"),
+    ("str(ab),strcmp(txn.a)", "-1"),
+    ("str(abcd),strcmp(txn.a)", "1"),
+    ("str(abc),secure_memcmp(txn.a)", "1"),
+    ("str(abd),secure_memcmp(txn.a)", "0"),
+    ("str(hello),crc32", "907060870"),
+    ("str(hello),crc32(1)", "3902247103"),
+    ("str(hello),djb2", "261238937"),
+    ("str(hello),djb2(1)", "1119739105"),
+    ("str(hello),sdbm", "684824882"),
+    ("str(hello),sdbm(1)", "2061535398"),
+    ("str(hello),wt6", "3538347703"),
+    ("str(hello),wt6(1)", "140457739"),
+    ("str(hello),xxh3", "-7685981735718036227"),
+    ("str(hello),xxh3(1)", "8408359951548325522"),
+    ("str(hello),xxh32", "4211111929"),
+    ("str(hello),xxh32(1)", "4244634537"),
+    ("str(hello),xxh64", "2794345569481354659"),
+    ("str(hello),xxh64(1)", "2584346877953614258"),
+    ("str(hello),sha1,hex", "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D"),
+    ("str(hello),sha2,hex", "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"),
+    ("str(hello),sha2(224),hex", "EA09AE9CC6768C50FCEE903ED054556E5BFC8347907F12598AA24193"),
+    ("str(hello),sha2(512),hex", "9B71D224BD62F3785D96D46AD3EA3D73319BFBC2890CAADAE2DFF72519673CA72323C3D99BA5C11D7C7ACC6E14B8C5DA0C4663475C2E5C3ADEF46F73BCDEC043"),
+    ("str(hello),digest(md5),hex", "5D41402ABC4B2A76B9719D911017C592"),
+    ("str(hello),digest(sha256),hex", "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"),
+    ("str(hello),hmac(sha256,c2VjcmV0),hex", "88AAB3EDE8D3ADF94D26AB90D3BAFD4A2083070C3BCCE9C014EE04A443847C0B"),
+    ("str(hello),base64", "aGVsbG8="),
+    ("str(aGVsbG8=),b64dec", "hello"),
+    ("str(aGVsbG8),b64dec", ""),
+    ("str(ff),hex2i", "255"),
+    ("str(-1a),hex2i", ""),
+    ("bin(01020304),be2dec(-,2)", "258-772"),
+    ("bin(0102030405),be2dec(-,2,1)", "258-772"),
+    ("bin(0102030405),be2hex(:,2)", "0102:0304:05"),
+    ("bin(0102030405),be2hex", "0102030405"),
+    ("bin(0102030405),be2hex(:,2,1)", "0102:0304"),
+    ("int(5),div(0)", "9223372036854775807"),
+    ("int(5),mod(0)", "0"),
+    ("int(-7),div(2)", "-3"),
+    ("int(-7),mod(2)", "-1"),
+    ("int(9223372036854775807),add(1)", "9223372036854775807"),
+    ("int(-9223372036854775807),sub(5)", "-9223372036854775808"),
+    ("int(4611686018427387904),mul(4)", "9223372036854775807"),
+    ("int(4611686018427387904),mul(-4)", "-9223372036854775808"),
+    ("int(5),neg", "-5"),
+    ("int(5),not", "0"),
+    ("int(0),not", "1"),
+    ("int(5),bool", "1"),
+    ("int(5),odd", "1"),
+    ("int(5),even", "0"),
+    ("int(6),and(3)", "2"),
+    ("int(6),or(3)", "7"),
+    ("int(6),xor(3)", "5"),
+    ("str(12abc),add(1)", "13"),
+    ("ipv4(1.2.3.4),add(0)", "16909060"),
+    ("int(3),add(txn.n)", "13"),
+    ("int(3),sub(txn.nope)", ""),
+    ("bool(1)", "1"),
+    ("int(1),hex", "0000000000000001"),
+    ("str(héllo),length", "6"),
+    ("str(hello),bytes(1,2)", "el"),
+    ("str(hello),bytes(2)", "llo"),
+    ("str(hello),bytes(9)", ""),
+    ("str(a),concat(<,txn.a,>)", "a<abc>"),
+    ("str(a),concat(<,txn.nope,>)", "a<>"),
+    ("bool(1),iif(y,n)", "y"),
+    ("int(0),iif(y,n)", "n"),
+    ("str('{\"a\":{\"b\":[1,2],\"c\":\"x\",\"d\":3,\"e\":true,\"f\":1.5}}'),json_query('$.a.c')", "x"),
+    ("str('{\"a\":{\"b\":[1,2],\"c\":\"x\",\"d\":3,\"e\":true,\"f\":1.5}}'),json_query('$.a.d','int')", "3"),
+    ("str('{\"a\":{\"b\":[1,2],\"c\":\"x\",\"d\":3,\"e\":true,\"f\":1.5}}'),json_query('$.a.e')", "1"),
+    ("str('{\"a\":{\"b\":[1,2],\"c\":\"x\",\"d\":3,\"e\":true,\"f\":1.5}}'),json_query('$.a.f')", "1.5"),
+    ("str('{\"a\":{\"b\":[1,2],\"c\":\"x\",\"d\":3,\"e\":true,\"f\":1.5}}'),json_query('$.a.b')", ""),
+    ("str('{\"a\":{\"b\":[1,2],\"c\":\"x\",\"d\":3,\"e\":true,\"f\":1.5}}'),json_query('$.a.b[1]')", "2"),
+    ("str(HeLLo),lower", "hello"),
+    ("str(HeLLo),upper", "HELLO"),
+    ("str(a),json(ascii)", "a"),
+    ("meth(GET)", "GET"),
+    ("method", "GET"),
+    // Request fetches, same request as sent to haproxy.
+    ("hdr(x-a)", "5"),
+    ("hdr(x-a,1)", "1"),
+    ("hdr(x-a,-2)", "\"3,4\""),
+    ("req.fhdr(x-a)", "\"3,4\",5"),
+    ("req.fhdr(x-a,1)", "1, 2"),
+    ("hdr_cnt(x-a)", "4"),
+    ("req.fhdr_cnt(x-a)", "2"),
+    ("hdr(x-a,5)", ""),
+    ("req.cook(c)", "3"),
+    ("req.cook(d)", "2"),
+    ("req.cook_cnt(c)", "2"),
+    ("url_param(b)", "x+y"),
+    ("url_param(z)", ""),
+    ("urlp(b,;)", ""),
+    ("base", "ex.com/p"),
+    ("path", "/p"),
+    ("query", "a=1&b=x+y&b=2;e&z"),
+    ("url", "/p?a=1&b=x+y&b=2;e&z"),
+    ("hdr_ip(x-ip)", "10.1.2.3"),
+    ("req.hdr_val(x-n)", "42"),
+];
+
+#[test]
+fn captured_from_haproxy() {
+    let c = ctx();
+    let mut bad = Vec::new();
+    for (expr, want) in CAPTURED {
+        let got = text(expr, &c).unwrap_or_default();
+        if got != *want {
+            bad.push(format!("{expr}: got {got:?}, haproxy gives {want:?}"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn connection_and_proxy_fetches() {
+    let mut c = FakeCtx {
+        src: Some("10.0.0.1:4321".parse().unwrap()),
+        dst: Some("[::1]:80".parse().unwrap()),
+        fe: Some(("fe1".into(), 1)),
+        be: Some(("be1".into(), 3)),
+        srv: Some(("s1".into(), 2)),
+        fe_conns: 7,
+        srv_conns: Some(4),
+        up: vec!["be1/s1".into()],
+        status: Some(404),
+        payload: Some(b"\x16\x03\x01abc".to_vec()),
+        req_body: Some(b"body".to_vec()),
+        now: Some(1000),
+        ..Default::default()
+    };
+    c.backends.insert("be1".into(), (2, 9, 6, 11));
+    c.backends.insert("be2".into(), (0, 1, 5, 0));
+    let t = |e: &str| text(e, &c);
+    assert_eq!(t("src").as_deref(), Some("10.0.0.1"));
+    assert_eq!(t("fc_src").as_deref(), Some("10.0.0.1"));
+    assert_eq!(t("src_port").as_deref(), Some("4321"));
+    assert_eq!(t("dst").as_deref(), Some("::1"));
+    assert_eq!(t("fc_dst").as_deref(), Some("::1"));
+    assert_eq!(t("dst_port").as_deref(), Some("80"));
+    assert_eq!(t("fe_name").as_deref(), Some("fe1"));
+    assert_eq!(t("fe_id").as_deref(), Some("1"));
+    assert_eq!(t("be_name").as_deref(), Some("be1"));
+    assert_eq!(t("be_id").as_deref(), Some("3"));
+    assert_eq!(t("srv_name").as_deref(), Some("s1"));
+    assert_eq!(t("srv_id").as_deref(), Some("2"));
+    assert_eq!(t("nbsrv").as_deref(), Some("2"));
+    assert_eq!(t("nbsrv(be2)").as_deref(), Some("0"));
+    assert_eq!(t("nbsrv(nope)"), None);
+    assert_eq!(t("be_conn").as_deref(), Some("9"));
+    assert_eq!(t("be_conn(be2)").as_deref(), Some("1"));
+    assert_eq!(t("fe_conn").as_deref(), Some("7"));
+    assert_eq!(t("srv_conn").as_deref(), Some("4"));
+    assert_eq!(t("srv_is_up(be1/s1)").as_deref(), Some("1"));
+    assert_eq!(t("srv_is_up(be1/s2)").as_deref(), Some("0"));
+    assert_eq!(t("connslots").as_deref(), Some("11"));
+    assert_eq!(t("queue").as_deref(), Some("6"));
+    assert_eq!(t("avg_queue").as_deref(), Some("3"));
+    assert_eq!(t("avg_queue(be2)").as_deref(), Some("5"));
+    assert_eq!(t("status").as_deref(), Some("404"));
+    assert_eq!(t("req.len").as_deref(), Some("6"));
+    assert_eq!(t("payload(0,2),hex").as_deref(), Some("1603"));
+    assert_eq!(t("payload(3,0)").as_deref(), Some("abc"));
+    assert_eq!(t("payload(3,9)"), None);
+    assert_eq!(t("req.body").as_deref(), Some("body"));
+    assert_eq!(t("date").as_deref(), Some("1000"));
+    assert_eq!(t("date(10)").as_deref(), Some("1010"));
+    assert_eq!(t("date(1,ms)").as_deref(), Some("1001000"));
+    assert_eq!(t("always_true").as_deref(), Some("1"));
+    assert_eq!(t("always_false").as_deref(), Some("0"));
+    assert_eq!(t("nbproc").as_deref(), Some("1"));
+    assert_eq!(t("thread").as_deref(), Some("0"));
+    assert_eq!(t("path"), None, "no request");
+    assert_eq!(t("method"), None);
+    assert_eq!(t("http_first_req"), None);
+    assert_eq!(t("req.proto_http").as_deref(), Some("0"));
+    let r: i64 = t("rand(10)").unwrap().parse().unwrap();
+    assert!((0..10).contains(&r));
+    let u = t("uuid").unwrap();
+    assert_eq!(u.len(), 36);
+    assert_eq!(&u[14..15], "4");
+    assert!(t("hostname").is_some());
+    std::env::set_var("FULCRUM_SAMPLE_TEST_ENV", "v");
+    assert_eq!(t("env(FULCRUM_SAMPLE_TEST_ENV)").as_deref(), Some("v"));
+    assert_eq!(t("env(FULCRUM_SAMPLE_TEST_NOPE)"), None);
+    assert_eq!(t("int(-3)").as_deref(), Some("-3"));
+    assert_eq!(t("ipv4(1.2.3.4)").as_deref(), Some("1.2.3.4"));
+    assert_eq!(t("ipv6(::1)").as_deref(), Some("::1"));
+    assert_eq!(t("str(x)").as_deref(), Some("x"));
+}
+
+#[test]
+fn response_fetches_and_http_misc() {
+    let mut c = FakeCtx::request("POST", "http://h.example/a/b?x=1")
+        .res_hdr("set-cookie", "sid=abc; Path=/")
+        .res_hdr("set-cookie", "lang=fr")
+        .res_hdr("x-r", "a, b");
+    c.status = Some(200);
+    c.version = Some(b"1.0".to_vec());
+    let t = |e: &str| text(e, &c);
+    assert_eq!(t("path").as_deref(), Some("/a/b"));
+    assert_eq!(
+        t("base").as_deref(),
+        Some("/a/b"),
+        "no Host: base is the path"
+    );
+    assert_eq!(t("res.cook(sid)").as_deref(), Some("abc"));
+    assert_eq!(t("scook(lang)").as_deref(), Some("fr"));
+    assert_eq!(t("res.cook_cnt").as_deref(), Some("2"));
+    assert_eq!(t("res.hdr(x-r)").as_deref(), Some("b"));
+    assert_eq!(t("res.fhdr(x-r)").as_deref(), Some("a, b"));
+    assert_eq!(t("res.hdr_cnt(x-r)").as_deref(), Some("2"));
+    assert_eq!(t("req.ver").as_deref(), Some("1.0"));
+    assert_eq!(t("http_first_req").as_deref(), Some("1"));
+    assert_eq!(t("method").as_deref(), Some("POST"));
+    assert_eq!(t("req.cook(c)"), None);
+    assert_eq!(t("req.hdr_cnt(nope)").as_deref(), Some("0"));
+}
+
+#[test]
+fn variables() {
+    let c = ctx();
+    assert_eq!(text("var(txn.a)", &c).as_deref(), Some("abc"));
+    assert_eq!(text("var(txn.zz,dflt)", &c).as_deref(), Some("dflt"));
+    assert_eq!(text("var(txn.zz)", &c), None);
+    assert_eq!(
+        text("str(v),set-var(req.x),upper", &c).as_deref(),
+        Some("V")
+    );
+    assert_eq!(c.var(VarScope::Req, "x"), Some(Sample::str("v")));
+    assert_eq!(text("int(1),unset-var(req.x)", &c).as_deref(), Some("1"));
+    assert_eq!(c.var(VarScope::Req, "x"), None);
+    assert!(SampleExpr::parse("var(foo)").is_err());
+}
+
+#[test]
+fn maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str, body: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, body).unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    let hosts = p("hosts.map", "# hosts\nex.com be1\nb.com be2\n");
+    let beg = p("beg.map", "/api api\n/api/v2 v2\n");
+    let ips = p("ip.map", "10.0.0.0/8 1\n10.1.0.0/16 2\n");
+    let reg = p("reg.map", "^/u/([0-9]+)$ user-\\1\n");
+    let dom = p("dom.map", "example.com ex\n");
+    let c = ctx();
+    let t = |e: String| text(&e, &c);
+    assert_eq!(
+        t(format!("req.hdr(host),map({hosts})")).as_deref(),
+        Some("be1")
+    );
+    assert_eq!(
+        t(format!("str(zz),map({hosts},none)")).as_deref(),
+        Some("none")
+    );
+    assert_eq!(t(format!("str(zz),map_str({hosts})")), None);
+    assert_eq!(
+        t(format!("str(/api/v2/x),map_beg({beg})")).as_deref(),
+        Some("v2")
+    );
+    assert_eq!(
+        t(format!("str(/api/x),map_beg({beg})")).as_deref(),
+        Some("api")
+    );
+    assert_eq!(
+        t(format!("str(10.1.2.3),map_ip_int({ips})")).as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        t(format!("str(11.1.2.3),map_ip_int({ips},0)")).as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        t(format!("str(/u/42),map_regm({reg})")).as_deref(),
+        Some("user-42")
+    );
+    assert_eq!(
+        t(format!("str(/u/42),map_reg({reg})")).as_deref(),
+        Some("user-\\1")
+    );
+    assert_eq!(
+        t(format!("str(www.example.com),map_dom({dom})")).as_deref(),
+        Some("ex")
+    );
+    assert_eq!(
+        t(format!("str(xx/api/v2),map_sub({beg})")).as_deref(),
+        Some("api")
+    );
+    assert_eq!(
+        t(format!("str(x/api),map_end({beg})")).as_deref(),
+        Some("api")
+    );
+    assert!(SampleExpr::parse(&format!("str(x),map_foo({hosts})")).is_err());
+    assert!(SampleExpr::parse("str(x),map(/nonexistent/file.map)").is_err());
+    assert!(
+        SampleExpr::parse(&format!("str(x),map_str_int({hosts})")).is_err(),
+        "values must be integers"
+    );
+}
+
+#[test]
+fn acl_iteration_sees_every_occurrence() {
+    let c = ctx();
+    let e = SampleExpr::parse("hdr(x-a)").unwrap();
+    let mut all = Vec::new();
+    e.eval_each(&c, &mut |s| {
+        all.push(String::from_utf8_lossy(&s.to_text()).into_owned());
+        false
+    });
+    assert_eq!(all, vec!["1", "2", "\"3,4\"", "5"]);
+    let e = SampleExpr::parse("req.cook(c)").unwrap();
+    let mut n = 0;
+    e.eval_each(&c, &mut |_| {
+        n += 1;
+        false
+    });
+    assert_eq!(n, 2);
+}
+
+#[test]
+fn parse_errors() {
+    let err = SampleExpr::parse("pth").unwrap_err();
+    assert!(
+        err.contains("unknown fetch method 'pth'") && err.contains("'path'"),
+        "{err}"
+    );
+    let err = SampleExpr::parse("path,lowr").unwrap_err();
+    assert!(
+        err.contains("unknown converter 'lowr'") && err.contains("'lower'"),
+        "{err}"
+    );
+    assert!(SampleExpr::parse("path(1)")
+        .unwrap_err()
+        .contains("at most 0"));
+    assert!(SampleExpr::parse("str()").is_err());
+    assert!(SampleExpr::parse("int(x)").is_err());
+    assert!(SampleExpr::parse("str(a),field(0,|)").is_err());
+    assert!(SampleExpr::parse("str(a),regsub(\"(\",x)").is_err());
+    assert!(SampleExpr::parse("str(a),add(x)").is_err());
+    assert!(SampleExpr::parse("str(a),sha2(100)").is_err());
+    let err = SampleExpr::parse("src,lower").unwrap_err();
+    assert!(err.contains("cannot be applied"), "{err}");
+    assert!(
+        SampleExpr::parse("req.body,add(1)").is_err(),
+        "bin cannot become an integer"
+    );
+    assert!(SampleExpr::parse("srv_is_up(x)").is_err());
+    assert!(SampleExpr::parse("date(1,h)").is_err());
+    assert!(SampleExpr::parse("").is_err());
+    assert!(SampleExpr::parse("path,").is_err());
+    // Never panics on odd input.
+    for s in [
+        "(",
+        ")",
+        ",,",
+        "str(\"",
+        "str('a",
+        "a(b(c)",
+        "\\",
+        "str(a),bytes(-1)",
+        "str(a),map()",
+    ] {
+        let _ = SampleExpr::parse(s);
+    }
+}

@@ -171,7 +171,9 @@ impl Sample {
             (Sample::Str(s), T::Ipv4) => parse_ipv4(&s).map(Sample::Ipv4),
             (Sample::Str(s), T::Ipv6) => parse_ipv6(&s).map(Sample::Ipv6),
             (Sample::Str(s), T::Bin) => Some(Sample::Bin(s)),
-            (Sample::Str(s) | Sample::Bin(s), T::Meth) => Some(Sample::Meth(Method::from_bytes(&s))),
+            (Sample::Str(s) | Sample::Bin(s), T::Meth) => {
+                Some(Sample::Meth(Method::from_bytes(&s)))
+            }
             (Sample::Bin(b), T::Str) => Some(Sample::Str(b)),
             (Sample::Meth(m), T::Str) => Some(Sample::Str(m.as_bytes().to_vec())),
             (Sample::Meth(m), T::Bin) => Some(Sample::Bin(m.as_bytes().to_vec())),
@@ -270,29 +272,60 @@ mod tests {
 
     #[test]
     fn casts() {
-        assert_eq!(Sample::str("12abc").cast(SmpType::Sint), Some(Sample::Sint(12)));
-        assert_eq!(Sample::str("abc").cast(SmpType::Sint), Some(Sample::Sint(0)));
-        assert_eq!(Sample::str("-7").cast(SmpType::Sint), Some(Sample::Sint(-7)));
+        assert_eq!(
+            Sample::str("12abc").cast(SmpType::Sint),
+            Some(Sample::Sint(12))
+        );
+        assert_eq!(
+            Sample::str("abc").cast(SmpType::Sint),
+            Some(Sample::Sint(0))
+        );
+        assert_eq!(
+            Sample::str("-7").cast(SmpType::Sint),
+            Some(Sample::Sint(-7))
+        );
         assert_eq!(Sample::str("").cast(SmpType::Sint), None);
-        assert_eq!(Sample::Sint(0x7f000001).cast(SmpType::Str), Some(Sample::str("2130706433")));
+        assert_eq!(
+            Sample::Sint(0x7f000001).cast(SmpType::Str),
+            Some(Sample::str("2130706433"))
+        );
         assert_eq!(
             Sample::Sint(0x7f000001).cast(SmpType::Ipv4),
             Some(Sample::Ipv4(Ipv4Addr::new(127, 0, 0, 1)))
         );
         assert_eq!(
-            Sample::Ipv4(Ipv4Addr::new(10, 0, 0, 1)).cast(SmpType::Ipv6).unwrap().to_text().as_ref(),
+            Sample::Ipv4(Ipv4Addr::new(10, 0, 0, 1))
+                .cast(SmpType::Ipv6)
+                .unwrap()
+                .to_text()
+                .as_ref(),
             b"::ffff:10.0.0.1"
         );
-        assert_eq!(Sample::Sint(1).cast(SmpType::Bin), Some(Sample::Bin(vec![0, 0, 0, 0, 0, 0, 0, 1])));
-        assert_eq!(Sample::Bool(true).cast(SmpType::Str), Some(Sample::str("1")));
-        assert_eq!(Sample::str("GET").cast(SmpType::Meth), Some(Sample::Meth(Method::Get)));
-        assert_eq!(Sample::str("1.2.3.4").cast(SmpType::Addr), Some(Sample::Ipv4(Ipv4Addr::new(1, 2, 3, 4))));
+        assert_eq!(
+            Sample::Sint(1).cast(SmpType::Bin),
+            Some(Sample::Bin(vec![0, 0, 0, 0, 0, 0, 0, 1]))
+        );
+        assert_eq!(
+            Sample::Bool(true).cast(SmpType::Str),
+            Some(Sample::str("1"))
+        );
+        assert_eq!(
+            Sample::str("GET").cast(SmpType::Meth),
+            Some(Sample::Meth(Method::Get))
+        );
+        assert_eq!(
+            Sample::str("1.2.3.4").cast(SmpType::Addr),
+            Some(Sample::Ipv4(Ipv4Addr::new(1, 2, 3, 4)))
+        );
         assert_eq!(Sample::str("1.2.3").cast(SmpType::Ipv4), None);
         assert_eq!(
             Sample::Ipv6("2002:102:304::1".parse().unwrap()).cast(SmpType::Ipv4),
             Some(Sample::Ipv4(Ipv4Addr::new(1, 2, 3, 4)))
         );
-        assert_eq!(Sample::Ipv6("2001::1".parse().unwrap()).cast(SmpType::Ipv4), None);
+        assert_eq!(
+            Sample::Ipv6("2001::1".parse().unwrap()).cast(SmpType::Ipv4),
+            None
+        );
         assert!(!Sample::can_cast(SmpType::Bin, SmpType::Sint));
         assert_eq!(Sample::Bin(vec![1]).cast(SmpType::Sint), None);
     }

@@ -45,11 +45,16 @@ impl VarName {
         };
         // haproxy accepts letters, digits, '.', '_' and '-' in names.
         if rest.is_empty()
-            || !rest.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'-')
+            || !rest
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'-')
         {
             return Err(format!("invalid variable name '{s}'"));
         }
-        Ok(VarName { scope, name: rest.to_string() })
+        Ok(VarName {
+            scope,
+            name: rest.to_string(),
+        })
     }
 }
 
@@ -69,7 +74,10 @@ impl VarStore {
     pub fn get(&self, scope: VarScope, name: &str) -> Option<&Sample> {
         // Lookup with a borrowed key would need a custom Borrow; names are short and
         // the map small, so a linear scan over matching scope avoids allocating.
-        self.vars.iter().find(|((s, n), _)| *s == scope && n == name).map(|(_, v)| v)
+        self.vars
+            .iter()
+            .find(|((s, n), _)| *s == scope && n == name)
+            .map(|(_, v)| v)
     }
 
     /// Sets a variable.
