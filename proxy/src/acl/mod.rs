@@ -115,6 +115,7 @@ impl AclExpr {
         let mut icase = false;
         let mut files: Vec<String> = Vec::new();
         let mut map_mode = false;
+        let mut dashdash = false;
         let mut i = 1;
         while i < words.len() && words[i].starts_with('-') {
             let w = words[i].as_str();
@@ -137,11 +138,12 @@ impl AclExpr {
                 "-m" => {
                     let m = next()?;
                     kind = Some(MatchKind::parse(&m).ok_or_else(|| {
-                        format!("'-m' : unknown match method '{m}', expects 'found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'beg', 'sub', 'dir', 'dom', 'end', 'reg', 'meth'")
+                        format!("'-m' : unknown match method '{m}', expects 'found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'beg', 'sub', 'dir', 'dom', 'end', 'reg'")
                     })?);
                     i += 1;
                 }
                 "--" => {
+                    dashdash = true;
                     i += 1;
                     break;
                 }
@@ -185,7 +187,7 @@ impl AclExpr {
             pats.add(w, op)
                 .map_err(|e| format!("ACL '{}': {e}", expr.text))?;
         }
-        let warning = (pats.is_empty() && files.is_empty() && !matches!(kind, MatchKind::Found | MatchKind::Bool)).then(|| {
+        let warning = (pats.is_empty() && files.is_empty() && !dashdash && !matches!(kind, MatchKind::Found | MatchKind::Bool)).then(|| {
             "no pattern to match against were provided, so this ACL will never match. If this is what you intended, please add '--' to get rid of this warning. If you intended to match only for existence, please use '-m found'. If you wanted to look for an empty string, please use '\"\"'.".to_string()
         });
         Ok(AclExpr {

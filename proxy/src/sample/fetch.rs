@@ -647,7 +647,7 @@ impl Fetch {
                 h::each_url_param(q, name, *delim, *icase, &mut |v| {
                     let s = Sample::str(v);
                     let s = if *int { s.cast(SmpType::Sint) } else { Some(s) };
-                    s.is_some_and(|s| out(s)) || !all
+                    s.is_some_and(&mut *out) || !all
                 });
             }
             _ => {
