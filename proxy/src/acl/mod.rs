@@ -203,6 +203,18 @@ impl AclExpr {
         let mut seen = false;
         let mut hit = false;
         let want = self.pats.kind.input_type();
+        // Fast path: string tests on strings borrowed from the request, no copy at all.
+        if self.expr.convs.is_empty()
+            && want == crate::sample::SmpType::Str
+            && self.expr.out_type == crate::sample::SmpType::Str
+            && self.expr.fetch.each_bytes(ctx, &mut |b| {
+                seen = true;
+                hit = self.pats.lookup_bytes(b).is_some();
+                hit
+            })
+        {
+            return self.result(seen, hit, ctx);
+        }
         self.expr.eval_each(ctx, &mut |s| {
             seen = true;
             let s = if want == crate::sample::SmpType::Any {
@@ -213,6 +225,10 @@ impl AclExpr {
             hit = s.is_some_and(|s| self.pats.matches(&s));
             hit
         });
+        self.result(seen, hit, ctx)
+    }
+
+    fn result(&self, seen: bool, hit: bool, ctx: &dyn SampleCtx) -> AclResult {
         if hit {
             AclResult::Pass
         } else if !seen && ctx.more_data_expected() {

@@ -530,7 +530,7 @@ impl PatternSet {
                     (a, b) => a == b,
                 })
             }
-            store => {
+            _ => {
                 let owned;
                 let b: &[u8] = match s.as_bytes() {
                     Some(b) => b,
@@ -539,22 +539,39 @@ impl PatternSet {
                         &owned
                     }
                 };
-                match store {
-                    PatStore::Exact(set) => set.lookup(b),
-                    PatStore::Prefix(set, lens) => lens
-                        .iter()
-                        .filter(|&&l| l <= b.len())
-                        .find_map(|&l| set.lookup(&b[..l])),
-                    PatStore::List(l) => l.iter().position(|p| match self.kind {
-                        MatchKind::End => p.len() <= b.len() && eq(&b[b.len() - p.len()..], p),
-                        MatchKind::Sub => find_sub(b, p, icase),
-                        MatchKind::Dir => match_word(b, p, icase, b"/?"),
-                        _ => match_word(b, p, icase, b"/?.:"),
-                    }),
-                    PatStore::Reg(l) => l.iter().position(|r| r.is_match(b)),
-                    _ => None,
-                }
+                self.lookup_bytes(b)
             }
+        }
+    }
+
+    /// Index of the pattern matching a string sample given as bytes (string methods,
+    /// `len` and `bin`): the allocation-free path used by ACLs on borrowed header values.
+    pub fn lookup_bytes(&self, b: &[u8]) -> Option<usize> {
+        let icase = self.icase;
+        let eq = |a: &[u8], b: &[u8]| {
+            if icase {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        match &self.store {
+            PatStore::Exact(set) => set.lookup(b),
+            PatStore::Prefix(set, lens) => lens
+                .iter()
+                .filter(|&&l| l <= b.len())
+                .find_map(|&l| set.lookup(&b[..l])),
+            PatStore::List(l) => l.iter().position(|p| match self.kind {
+                MatchKind::End => p.len() <= b.len() && eq(&b[b.len() - p.len()..], p),
+                MatchKind::Sub => find_sub(b, p, icase),
+                MatchKind::Dir => match_word(b, p, icase, b"/?"),
+                _ => match_word(b, p, icase, b"/?.:"),
+            }),
+            PatStore::Reg(l) => l.iter().position(|r| r.is_match(b)),
+            PatStore::Int(l) if self.kind == MatchKind::Len => {
+                l.iter().position(|r| r.contains(b.len() as i64))
+            }
+            _ => None,
         }
     }
 }

@@ -302,11 +302,50 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
+/// Same, on GET /static/img/a.png?x=1 with Host www.Example.com.
+const CAPTURED_PATH: &[(&str, bool)] = &[
+    ("{ path_dir img }", true),
+    ("{ path_dir im }", false),
+    ("{ path_dir /static/img }", true),
+    ("{ path_dom static }", true),
+    ("{ path_dom png }", true),
+    ("{ path_beg -i /STATIC }", true),
+    ("{ path_len 17 }", true),
+    ("{ path -m reg -i ^/STATIC }", true),
+    ("{ path_end .PNG }", false),
+    ("{ path_sub -i IMG/ }", true),
+    ("{ url_reg ^/static.*x=1$ }", true),
+    ("{ base_beg www.Example.com/static }", true),
+    ("{ bin(410042),length 3 }", false),
+    ("{ bin(410042),length 1 }", true),
+    ("{ str(abc),length 3 }", true),
+    ("{ path_dir static/img/ }", true),
+    ("{ path_dom a.png }", true),
+];
+
+#[test]
+fn captured_path_conditions() {
+    let c = FakeCtx::request("GET", "/static/img/a.png?x=1").hdr("host", "www.Example.com");
+    let set = AclSet::new();
+    for (cond_text, want) in CAPTURED_PATH {
+        let mut ws = vec!["if".to_string()];
+        ws.extend(words(cond_text));
+        let cnd = parse_condition(&ws, &set).unwrap_or_else(|e| panic!("{cond_text}: {e}"));
+        assert_eq!(cnd.eval(&c), *want, "{cond_text}");
+    }
+}
+
 #[test]
 fn captured_conditions() {
-    let mut c = FakeCtx::request("GET", "/0?x=1&b=x+y&b=2;e&z").hdr("host", "www.Example.com").hdr("x-list", "a, b");
+    let mut c = FakeCtx::request("GET", "/0?x=1&b=x+y&b=2;e&z")
+        .hdr("host", "www.Example.com")
+        .hdr("x-list", "a, b");
     c.src = Some("127.0.0.1:5555".parse().unwrap());
-    c.set_var(crate::sample::VarScope::Txn, "a", crate::sample::Sample::str("abc"));
+    c.set_var(
+        crate::sample::VarScope::Txn,
+        "a",
+        crate::sample::Sample::str("abc"),
+    );
     let set = AclSet::new();
     let mut bad = Vec::new();
     for (cond_text, want) in CAPTURED {
@@ -319,5 +358,64 @@ fn captured_conditions() {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
-    assert!(AclExpr::parse(&w("str(GET) -m meth GET")).is_err(), "haproxy 2.6 has no '-m meth'");
+    assert!(
+        AclExpr::parse(&w("str(GET) -m meth GET")).is_err(),
+        "haproxy 2.6 has no '-m meth'"
+    );
+}
+
+mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static ALLOCS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Counts allocations per thread so a test can check the hot path allocates nothing.
+    pub struct Counting;
+
+    // SAFETY: forwards to the system allocator; the counter is a const-initialised
+    // thread-local Cell, which does not allocate.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            unsafe { System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+            unsafe { System.realloc(p, l, n) }
+        }
+    }
+
+    #[global_allocator]
+    static A: Counting = Counting;
+}
+
+#[test]
+fn constant_patterns_do_not_allocate() {
+    let c = req();
+    let mut set = AclSet::new();
+    set.add("host", &w("hdr(host) -i www.example.com other.org"))
+        .unwrap();
+    set.add("dom", &w("hdr_dom(host) -i example.com")).unwrap();
+    set.add("st", &w("path_beg /static /assets")).unwrap();
+    set.add("img", &w("path_dir img")).unwrap();
+    set.add("png", &w("path_reg \\.png$")).unwrap();
+    set.add("lst", &w("hdr(x-list) b")).unwrap();
+    let cnd = parse_condition(
+        &w("if host dom st img png lst METH_GET || !LOCALHOST"),
+        &set,
+    )
+    .unwrap();
+    assert!(cnd.eval(&c));
+    let before = alloc_count::ALLOCS.with(|a| a.get());
+    for _ in 0..100 {
+        assert!(cnd.eval(&c));
+    }
+    let after = alloc_count::ALLOCS.with(|a| a.get());
+    assert_eq!(after - before, 0, "condition evaluation allocated");
 }

@@ -658,6 +658,83 @@ impl Fetch {
         }
     }
 
+    /// Gives string values to `out` as borrowed bytes when this fetch produces strings
+    /// straight from the request (headers, cookies, URI parts, names): ACLs without
+    /// converters match them without copying. Returns false when the fetch has no such
+    /// path (the caller then uses [`Fetch::eval_each`]).
+    pub fn each_bytes(&self, ctx: &dyn SampleCtx, out: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        match self {
+            Fetch::Hdr {
+                side,
+                name,
+                occ: None,
+                full,
+            } => {
+                if let Some(map) = headers(ctx, *side) {
+                    h::each_value(map, name.as_deref(), *full, out);
+                }
+            }
+            Fetch::Cook(side, name) => {
+                if let Some(map) = headers(ctx, *side) {
+                    match side {
+                        Side::Req => h::each_req_cookie(map, name.as_deref(), out),
+                        Side::Res => h::each_res_cookie(map, name.as_deref(), out),
+                    };
+                }
+            }
+            Fetch::UrlParam {
+                name,
+                delim,
+                icase,
+                int: false,
+            } => {
+                if let Some(q) = ctx.uri().and_then(h::uri_query) {
+                    h::each_url_param(q, name, *delim, *icase, out);
+                }
+            }
+            Fetch::Path => {
+                if let Some(p) = ctx.uri().and_then(h::uri_path) {
+                    out(p);
+                }
+            }
+            Fetch::Url => {
+                if let Some(u) = ctx.uri() {
+                    out(u);
+                }
+            }
+            Fetch::Query => {
+                if let Some(q) = ctx.uri().and_then(h::uri_query) {
+                    out(q);
+                }
+            }
+            Fetch::ReqVer => {
+                if let Some(v) = ctx.version() {
+                    out(v);
+                }
+            }
+            Fetch::FeName => {
+                if let Some(v) = ctx.frontend_name() {
+                    out(v.as_bytes());
+                }
+            }
+            Fetch::BeName => {
+                if let Some(v) = ctx.backend_name() {
+                    out(v.as_bytes());
+                }
+            }
+            Fetch::SrvName => {
+                if let Some(v) = ctx.server_name() {
+                    out(v.as_bytes());
+                }
+            }
+            Fetch::Const(Sample::Str(v)) => {
+                out(v);
+            }
+            _ => return false,
+        }
+        true
+    }
+
     fn eval_one(&self, ctx: &dyn SampleCtx) -> Option<Sample> {
         let int = Sample::Sint;
         Some(match self {

@@ -137,6 +137,11 @@ const CAPTURED: &[(&str, &str)] = &[
     ("str(HeLLo),upper", "HELLO"),
     ("str(a),json(ascii)", "a"),
     ("meth(GET)", "GET"),
+    ("bin(410042),length", "1"),
+    ("bin(410042),hex", "410042"),
+    ("bin(410042),base64", "QQBC"),
+    ("bin(00),length", "0"),
+    ("str(7),set-var(txn.q)", "7"),
     ("method", "GET"),
     // Request fetches, same request as sent to haproxy.
     ("hdr(x-a)", "5"),

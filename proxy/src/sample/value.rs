@@ -174,7 +174,13 @@ impl Sample {
             (Sample::Str(s) | Sample::Bin(s), T::Meth) => {
                 Some(Sample::Meth(Method::from_bytes(&s)))
             }
-            (Sample::Bin(b), T::Str) => Some(Sample::Str(b)),
+            // c_bin2str: a string stops at the first NUL (haproxy: bin(410042),length is 1).
+            (Sample::Bin(mut b), T::Str) => {
+                if let Some(z) = b.iter().position(|&c| c == 0) {
+                    b.truncate(z);
+                }
+                Some(Sample::Str(b))
+            }
             (Sample::Meth(m), T::Str) => Some(Sample::Str(m.as_bytes().to_vec())),
             (Sample::Meth(m), T::Bin) => Some(Sample::Bin(m.as_bytes().to_vec())),
             _ => None,
@@ -328,5 +334,9 @@ mod tests {
         );
         assert!(!Sample::can_cast(SmpType::Bin, SmpType::Sint));
         assert_eq!(Sample::Bin(vec![1]).cast(SmpType::Sint), None);
+        assert_eq!(
+            Sample::Bin(vec![0x41, 0, 0x42]).cast(SmpType::Str),
+            Some(Sample::str("A"))
+        );
     }
 }
