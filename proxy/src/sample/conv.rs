@@ -31,7 +31,7 @@ impl IntArg {
             return Ok(IntArg::Const(v));
         }
         VarName::parse(s).map(IntArg::Var).map_err(|_| {
-            format!("converter '{kw}' : expects an integer or a variable name, got '{s}'")
+            format!("invalid args in converter '{kw}' : expects an integer or a variable name, got '{s}'")
         })
     }
 

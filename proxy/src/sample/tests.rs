@@ -16,6 +16,7 @@ fn ctx() -> FakeCtx {
         .hdr("host", "ex.com");
     c.set_var(VarScope::Txn, "a", Sample::str("abc"));
     c.set_var(VarScope::Txn, "n", Sample::Sint(10));
+    c.set_var(VarScope::Txn, "k", Sample::str("c2VjcmV0"));
     c
 }
 
@@ -86,6 +87,7 @@ const CAPTURED: &[(&str, &str)] = &[
     ("str(hello),digest(md5),hex", "5D41402ABC4B2A76B9719D911017C592"),
     ("str(hello),digest(sha256),hex", "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"),
     ("str(hello),hmac(sha256,c2VjcmV0),hex", "88AAB3EDE8D3ADF94D26AB90D3BAFD4A2083070C3BCCE9C014EE04A443847C0B"),
+    ("str(hello),hmac(sha256,txn.k),hex", "88AAB3EDE8D3ADF94D26AB90D3BAFD4A2083070C3BCCE9C014EE04A443847C0B"),
     ("str(hello),base64", "aGVsbG8="),
     ("str(aGVsbG8=),b64dec", "hello"),
     ("str(aGVsbG8),b64dec", ""),
@@ -142,6 +144,11 @@ const CAPTURED: &[(&str, &str)] = &[
     ("bin(410042),base64", "QQBC"),
     ("bin(00),length", "0"),
     ("str(7),set-var(txn.q)", "7"),
+    ("str(a),concat(<)", "a<"),
+    ("str(a b),field(2, )", "b"),
+    ("str(abc),regsub(b,\\1)", "ac"),
+    ("str(x),url_enc(query)", "x"),
+    ("str(é),upper", "é"),
     ("method", "GET"),
     // Request fetches, same request as sent to haproxy.
     ("hdr(x-a)", "5"),
@@ -407,6 +414,9 @@ fn parse_errors() {
     assert!(SampleExpr::parse("str(a),field(0,|)").is_err());
     assert!(SampleExpr::parse("str(a),regsub(\"(\",x)").is_err());
     assert!(SampleExpr::parse("str(a),add(x)").is_err());
+    // haproxy 2.6 takes a bare variable name, not var(): "invalid args in converter 'add'".
+    let err = SampleExpr::parse("int(1),add(var(txn.n))").unwrap_err();
+    assert!(err.contains("invalid args in converter 'add'"), "{err}");
     assert!(SampleExpr::parse("str(a),sha2(100)").is_err());
     let err = SampleExpr::parse("src,lower").unwrap_err();
     assert!(err.contains("cannot be applied"), "{err}");
