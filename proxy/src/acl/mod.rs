@@ -137,9 +137,10 @@ impl AclExpr {
                 "-u" => i += 1,
                 "-m" => {
                     let m = next()?;
-                    kind = Some(MatchKind::parse(&m).ok_or_else(|| {
-                        format!("'-m' : unknown match method '{m}', expects 'found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'beg', 'sub', 'dir', 'dom', 'end', 'reg'")
-                    })?);
+                    kind = Some(
+                        MatchKind::parse(&m)
+                            .ok_or_else(|| format!("unknown matching method '{m}' when parsing ACL expression."))?,
+                    );
                     i += 1;
                 }
                 "--" => {
@@ -155,8 +156,8 @@ impl AclExpr {
             Some(k) => k,
             None => MatchKind::default_for(expr.out_type).ok_or_else(|| {
                 format!(
-                    "ACL keyword '{}' needs a matching method (use '-m').",
-                    expr.text
+                    "matching method must be specified first (using '-m') when using a sample fetch of this type ('{}').",
+                    expr.text.split(['(', ',']).next().unwrap_or("")
                 )
             })?,
         };
@@ -184,8 +185,7 @@ impl AclExpr {
                     continue;
                 }
             }
-            pats.add(w, op)
-                .map_err(|e| format!("ACL '{}': {e}", expr.text))?;
+            pats.add(w, op)?;
         }
         let warning = (pats.is_empty() && files.is_empty() && !dashdash && !matches!(kind, MatchKind::Found | MatchKind::Bool)).then(|| {
             "no pattern to match against were provided, so this ACL will never match. If this is what you intended, please add '--' to get rid of this warning. If you intended to match only for existence, please use '-m found'. If you wanted to look for an empty string, please use '\"\"'.".to_string()

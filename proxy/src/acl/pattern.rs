@@ -372,7 +372,7 @@ pub fn parse_ipnet(s: &str) -> Result<IpNet, String> {
         };
         return Ok(IpNet::V6(v6, len));
     }
-    Err(format!("'{s}' is not a valid IPv4 or IPv6 address"))
+    Err(format!("'{s}' is not a valid IPv4 or IPv6 address."))
 }
 
 /// Compiled patterns of one match method.
@@ -638,8 +638,7 @@ pub fn match_word(s: &[u8], p: &[u8], icase: bool, delims: &[u8]) -> bool {
 /// Reads a pattern file: one pattern per line, leading blanks skipped, lines starting
 /// with '#' and empty lines ignored (trailing blanks are kept, as haproxy does).
 pub fn read_pattern_file(path: &str) -> Result<Vec<String>, String> {
-    let data =
-        std::fs::read(path).map_err(|e| format!("failed to open pattern file <{path}>: {e}"))?;
+    let data = std::fs::read(path).map_err(|_| format!("failed to open pattern file <{path}>."))?;
     let mut out = Vec::new();
     for line in data.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -661,7 +660,8 @@ pub fn read_pattern_file(path: &str) -> Result<Vec<String>, String> {
 
 /// Reads a map file: `key value` per line, blanks around both trimmed, '#' comments.
 pub fn read_map_file(path: &str) -> Result<Vec<(String, String)>, String> {
-    let data = std::fs::read(path).map_err(|e| format!("failed to open map file <{path}>: {e}"))?;
+    // haproxy says "pattern file" for maps too.
+    let data = std::fs::read(path).map_err(|_| format!("failed to open pattern file <{path}>."))?;
     let mut out = Vec::new();
     for line in data.split(|&c| c == b'\n') {
         let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();

@@ -80,9 +80,22 @@ fn acl_parse_errors() {
         .contains("unknown fetch method"));
     assert!(AclExpr::parse(&w("path -m nope x")).is_err());
     assert!(AclExpr::parse(&w("path -z x")).is_err());
-    assert!(AclExpr::parse(&w("var(txn.x) y"))
-        .unwrap_err()
-        .contains("matching method"));
+    assert_eq!(
+        AclExpr::parse(&w("var(txn.x) y")).unwrap_err(),
+        "matching method must be specified first (using '-m') when using a sample fetch of this type ('var')."
+    );
+    assert_eq!(
+        AclExpr::parse(&w("path -m foo x")).unwrap_err(),
+        "unknown matching method 'foo' when parsing ACL expression."
+    );
+    assert_eq!(
+        AclExpr::parse(&w("src 1.2.3.999")).unwrap_err(),
+        "'1.2.3.999' is not a valid IPv4 or IPv6 address."
+    );
+    assert_eq!(
+        AclExpr::parse(&w("path -z x")).unwrap_err(),
+        "'-z' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'."
+    );
     assert!(AclExpr::parse(&w("src 1.2.3.999")).is_err());
     assert!(AclExpr::parse(&w("path -f /nonexistent/file")).is_err());
     let e = AclExpr::parse(&w("path")).unwrap();

@@ -306,7 +306,9 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
             arity(name, a, 2, 3)?;
             let idx = int_arg(name, &a[0])?;
             if idx == 0 {
-                return Err(format!("converter '{name}' : index must not be 0"));
+                return Err(format!(
+                    "invalid args in converter '{name}' : Unexpected value 0 for index."
+                ));
             }
             let count = opt_int(name, a, 2, 1)?;
             let c = if name == "field" {
@@ -634,8 +636,8 @@ fn parse_map(name: &str, a: &[String]) -> Result<(Conv, SmpType, SmpType), Strin
     ) {
         return Err(format!("unknown converter '{name}'"));
     }
-    let map =
-        map::load_shared(&a[0], kind, out).map_err(|e| format!("converter '{name}' : {e}"))?;
+    let map = map::load_shared(&a[0], kind, out)
+        .map_err(|e| format!("invalid args in converter '{name}' : {e}"))?;
     let dflt = a
         .get(1)
         .map(|d| map::typed_value(d, out))

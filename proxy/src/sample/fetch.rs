@@ -288,7 +288,7 @@ fn arity(name: &str, args: &[String], min: usize, max: usize) -> Result<(), Stri
 pub fn int_arg(kw: &str, a: &str) -> Result<i64, String> {
     a.trim()
         .parse::<i64>()
-        .map_err(|_| format!("'{kw}' : invalid integer argument '{a}'"))
+        .map_err(|_| format!("'{kw}' : failed to parse '{a}' as type 'integer'"))
 }
 
 fn opt_name(args: &[String], i: usize) -> Option<String> {
@@ -444,17 +444,20 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         "status" => (0, Fetch::Status, T::Sint),
         "var" => {
             arity(name, a, 1, 2)?;
-            let v = VarName::parse(&a[0])?;
+            let v = VarName::parse(&a[0])
+                .map_err(|e| format!("invalid args in fetch method 'var' : {e}"))?;
             (2, Fetch::Var(v, a.get(1).map(Sample::str)), T::Any)
         }
         "env" => {
             arity(name, a, 1, 1)?;
             (1, Fetch::Env(a[0].clone()), T::Str)
         }
-        "str" => {
-            arity(name, a, 1, 1)?;
-            (1, Fetch::Const(Sample::str(&a[0])), T::Str)
-        }
+        // `str()` is accepted by haproxy as the empty string.
+        "str" => (
+            1,
+            Fetch::Const(Sample::str(a.first().map(String::as_str).unwrap_or(""))),
+            T::Str,
+        ),
         "int" => {
             arity(name, a, 1, 1)?;
             (

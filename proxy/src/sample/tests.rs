@@ -289,6 +289,42 @@ fn response_fetches_and_http_misc() {
     assert_eq!(t("method").as_deref(), Some("POST"));
     assert_eq!(t("req.cook(c)"), None);
     assert_eq!(t("req.hdr_cnt(nope)").as_deref(), Some("0"));
+    assert_eq!(
+        t("int(1700000000),ltime(%s)").as_deref(),
+        Some("1700000000"),
+        "captured"
+    );
+    assert_eq!(t("urlp_val(x)").as_deref(), Some("1"));
+}
+
+#[test]
+fn more_fetches() {
+    let mut c = FakeCtx::request("GET", "/")
+        .hdr("cookie", "n=42")
+        .res_hdr("x-fwd", "192.0.2.1, 2001:db8::1")
+        .res_hdr("x-v", "7");
+    c.src = Some("[2001:db8::2]:443".parse().unwrap());
+    c.req_body = Some(b"abcd".to_vec());
+    c.payload = Some(b"\x03\x00\x00\x20Cookie: mstshash=alice\r\n".to_vec());
+    let t = |e: &str| text(e, &c);
+    assert_eq!(t("req.cook_val(n)").as_deref(), Some("42"));
+    assert_eq!(t("cook_val(n)").as_deref(), Some("42"));
+    assert_eq!(t("res.hdr_ip(x-fwd)").as_deref(), Some("2001:db8::1"));
+    assert_eq!(t("res.hdr_ip(x-fwd,1)").as_deref(), Some("192.0.2.1"));
+    assert_eq!(t("res.hdr_val(x-v)").as_deref(), Some("7"));
+    assert_eq!(t("req.body_len").as_deref(), Some("4"));
+    assert_eq!(t("fc_src_port").as_deref(), Some("443"));
+    assert_eq!(t("src").as_deref(), Some("2001:db8::2"));
+    assert_eq!(t("req.rdp_cookie_cnt").as_deref(), Some("1"));
+    assert_eq!(t("wait_end").as_deref(), Some("1"));
+    assert_eq!(t("bin(4142)").as_deref(), Some("AB"));
+    assert_eq!(t("bool(false)").as_deref(), Some("0"));
+    assert_eq!(t("meth(PURGE)").as_deref(), Some("PURGE"));
+    assert_eq!(
+        t("hdr").as_deref(),
+        Some("n=42"),
+        "no name: last value of all headers"
+    );
 }
 
 #[test]
@@ -320,6 +356,8 @@ fn maps() {
     let ips = p("ip.map", "10.0.0.0/8 1\n10.1.0.0/16 2\n");
     let reg = p("reg.map", "^/u/([0-9]+)$ user-\\1\n");
     let dom = p("dom.map", "example.com ex\n");
+    let ints = p("int.map", "1:9 small\n10: big\n");
+    let codes = p("codes.map", "a 1\nb 2\n");
     let c = ctx();
     let t = |e: String| text(&e, &c);
     assert_eq!(
@@ -367,6 +405,22 @@ fn maps() {
         t(format!("str(x/api),map_end({beg})")).as_deref(),
         Some("api")
     );
+    assert_eq!(
+        t(format!("int(12),map_int({ints})")).as_deref(),
+        Some("big")
+    );
+    assert_eq!(
+        t(format!("str(5),map_int({ints})")).as_deref(),
+        Some("small")
+    );
+    assert_eq!(
+        t(format!("str(b),map_str_int({codes}),add(1)")).as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        t(format!("str(z),map_str_int({codes},-1)")).as_deref(),
+        Some("-1")
+    );
     assert!(SampleExpr::parse(&format!("str(x),map_foo({hosts})")).is_err());
     assert!(SampleExpr::parse("str(x),map(/nonexistent/file.map)").is_err());
     assert!(
@@ -409,7 +463,23 @@ fn parse_errors() {
     assert!(SampleExpr::parse("path(1)")
         .unwrap_err()
         .contains("at most 0"));
-    assert!(SampleExpr::parse("str()").is_err());
+    assert_eq!(text("str()", &ctx()).as_deref(), Some(""));
+    assert!(SampleExpr::parse("src,lower").is_ok(), "haproxy accepts it");
+    let err = SampleExpr::parse("var(foo)").unwrap_err();
+    assert!(
+        err.starts_with("invalid args in fetch method 'var' : invalid variable name 'foo'"),
+        "{err}"
+    );
+    let err = SampleExpr::parse("str(a),field(0,|)").unwrap_err();
+    assert_eq!(
+        err,
+        "invalid args in converter 'field' : Unexpected value 0 for index."
+    );
+    let err = SampleExpr::parse("str(a),map(/nonexist)").unwrap_err();
+    assert_eq!(
+        err,
+        "invalid args in converter 'map' : failed to open pattern file </nonexist>."
+    );
     assert!(SampleExpr::parse("int(x)").is_err());
     assert!(SampleExpr::parse("str(a),field(0,|)").is_err());
     assert!(SampleExpr::parse("str(a),regsub(\"(\",x)").is_err());
@@ -418,7 +488,7 @@ fn parse_errors() {
     let err = SampleExpr::parse("int(1),add(var(txn.n))").unwrap_err();
     assert!(err.contains("invalid args in converter 'add'"), "{err}");
     assert!(SampleExpr::parse("str(a),sha2(100)").is_err());
-    let err = SampleExpr::parse("src,lower").unwrap_err();
+    let err = SampleExpr::parse("src,iif(a,b)").unwrap_err();
     assert!(err.contains("cannot be applied"), "{err}");
     assert!(
         SampleExpr::parse("req.body,add(1)").is_err(),

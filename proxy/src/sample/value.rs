@@ -125,6 +125,8 @@ impl Sample {
         match (from, to) {
             (_, Any) | (Any, _) => true,
             (a, b) if a == b => true,
+            // An address fetch (src, dst) yields IPv4 or IPv6: accepted when either casts.
+            (Addr, t) => Sample::can_cast(Ipv4, t) || Sample::can_cast(Ipv6, t),
             (Bool, Sint) | (Bool, Str) => true,
             (Sint, Bool | Addr | Ipv4 | Ipv6 | Str | Bin) => true,
             (Ipv4, Sint | Addr | Ipv6 | Str | Bin) => true,
@@ -333,6 +335,7 @@ mod tests {
             None
         );
         assert!(!Sample::can_cast(SmpType::Bin, SmpType::Sint));
+        assert!(Sample::can_cast(SmpType::Addr, SmpType::Str));
         assert_eq!(Sample::Bin(vec![1]).cast(SmpType::Sint), None);
         assert_eq!(
             Sample::Bin(vec![0x41, 0, 0x42]).cast(SmpType::Str),

@@ -39,7 +39,7 @@ impl VarName {
             Some(("res", r)) => (VarScope::Res, r),
             _ => {
                 return Err(format!(
-                    "invalid variable name '{s}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req' or 'res'"
+                    "invalid variable name '{s}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
                 ))
             }
         };
