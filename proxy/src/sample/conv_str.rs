@@ -32,7 +32,7 @@ fn slice_parts(s: &[u8], parts: &[&[u8]], index: i64, count: i64) -> Vec<u8> {
         let l = if count <= 0 {
             n - 1
         } else {
-            (f + count - 1).min(n - 1)
+            f.saturating_add(count - 1).min(n - 1)
         };
         (f, l)
     } else {
@@ -40,7 +40,7 @@ fn slice_parts(s: &[u8], parts: &[&[u8]], index: i64, count: i64) -> Vec<u8> {
         let f = if count <= 0 {
             0
         } else {
-            (l - count + 1).max(0)
+            l.saturating_sub(count - 1).max(0)
         };
         (f, l)
     };

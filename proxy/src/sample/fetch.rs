@@ -847,7 +847,7 @@ impl Fetch {
             Fetch::Rand(range) => {
                 let r = fetch_misc::random_u32() as i64;
                 int(match range {
-                    Some(n) => (r * n) >> 32,
+                    Some(n) => ((r as i128 * *n as i128) >> 32) as i64,
                     None => r,
                 })
             }

@@ -513,3 +513,53 @@ fn parse_errors() {
         let _ = SampleExpr::parse(s);
     }
 }
+
+#[test]
+fn never_panics() {
+    let c = ctx();
+    let args = [
+        None,
+        Some(""),
+        Some("0"),
+        Some("-1"),
+        Some("9223372036854775807"),
+        Some("-9223372036854775808"),
+        Some("a"),
+        Some("txn.a"),
+        Some("1,2"),
+        Some("-3,|,-9223372036854775807"),
+        Some("2,|,9223372036854775807"),
+        Some("((,x"),
+        Some("\\"),
+        Some("sha256,txn.a"),
+    ];
+    let inputs = ["str(a|b|c)", "int(-5)", "ipv4(1.2.3.4)", "ipv6(::1)", "bin(00ff)", "bool(1)", "method", "hdr(x-a)"];
+    for name in fetch::FETCH_NAMES {
+        for a in &args {
+            let e = match a {
+                None => name.to_string(),
+                Some(a) => format!("{name}({a})"),
+            };
+            if let Ok(x) = SampleExpr::parse(&e) {
+                let _ = x.eval(&c);
+                x.eval_each(&c, &mut |_| false);
+            }
+        }
+    }
+    for name in conv::CONV_NAMES {
+        for a in &args {
+            for i in inputs {
+                let e = match a {
+                    None => format!("{i},{name}"),
+                    Some(a) => format!("{i},{name}({a})"),
+                };
+                if let Ok(x) = SampleExpr::parse(&e) {
+                    let _ = x.eval(&c);
+                }
+            }
+        }
+    }
+    assert_eq!(text("str(a|b|c),field(2,|,9223372036854775807)", &c).as_deref(), Some("b|c"));
+    assert_eq!(text("str(a|b|c),field(-2,|,9223372036854775807)", &c).as_deref(), Some("a|b"));
+    assert!(text("rand(9223372036854775807)", &c).is_some());
+}
