@@ -7,6 +7,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::args::suggest;
 use super::conv_hash::{self as hh, Alg};
+pub use super::conv_num::{arith, ArithOp, IntArg};
 use super::conv_str::{self as cs, JsonMode};
 use super::conv_time;
 use super::ctx::SampleCtx;
@@ -15,54 +16,6 @@ use super::map::{self, Map};
 use super::value::{Sample, SmpType};
 use super::varstore::VarName;
 use crate::acl::pattern::MatchKind;
-
-/// An integer argument that may name a variable (`add(var)` style arithmetic).
-#[derive(Clone, Debug, PartialEq)]
-pub enum IntArg {
-    /// A constant.
-    Const(i64),
-    /// A variable read at evaluation time.
-    Var(VarName),
-}
-
-impl IntArg {
-    fn parse(kw: &str, s: &str) -> Result<IntArg, String> {
-        if let Ok(v) = s.trim().parse::<i64>() {
-            return Ok(IntArg::Const(v));
-        }
-        VarName::parse(s).map(IntArg::Var).map_err(|_| {
-            format!("invalid args in converter '{kw}' : expects an integer or a variable name, got '{s}'")
-        })
-    }
-
-    fn get(&self, ctx: &dyn SampleCtx) -> Option<i64> {
-        match self {
-            IntArg::Const(v) => Some(*v),
-            IntArg::Var(v) => ctx.var(v.scope, &v.name)?.to_int(),
-        }
-    }
-}
-
-/// Arithmetic operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArithOp {
-    /// add
-    Add,
-    /// sub
-    Sub,
-    /// mul
-    Mul,
-    /// div
-    Div,
-    /// mod
-    Mod,
-    /// and
-    And,
-    /// or
-    Or,
-    /// xor
-    Xor,
-}
 
 /// Which hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -649,26 +602,6 @@ fn parse_map(name: &str, a: &[String]) -> Result<(Conv, SmpType, SmpType), Strin
         _ => T::Str,
     };
     Ok((Conv::Map(map, out, dflt, regm), tin, out))
-}
-
-fn arith(op: ArithOp, a: i64, b: i64) -> i64 {
-    // haproxy saturates instead of wrapping, and defines division by zero.
-    match op {
-        ArithOp::Add => a.saturating_add(b),
-        ArithOp::Sub => a.saturating_sub(b),
-        ArithOp::Mul => a.saturating_mul(b),
-        ArithOp::Div => {
-            if b == 0 {
-                i64::MAX
-            } else {
-                a.checked_div(b).unwrap_or(i64::MAX)
-            }
-        }
-        ArithOp::Mod => a.checked_rem(b).unwrap_or(0),
-        ArithOp::And => a & b,
-        ArithOp::Or => a | b,
-        ArithOp::Xor => a ^ b,
-    }
 }
 
 fn bytes_of(s: Sample) -> Vec<u8> {

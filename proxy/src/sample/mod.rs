@@ -5,6 +5,7 @@
 pub mod args;
 pub mod conv;
 pub mod conv_hash;
+pub mod conv_num;
 pub mod conv_str;
 pub mod conv_time;
 pub mod ctx;

@@ -533,7 +533,16 @@ fn never_panics() {
         Some("\\"),
         Some("sha256,txn.a"),
     ];
-    let inputs = ["str(a|b|c)", "int(-5)", "ipv4(1.2.3.4)", "ipv6(::1)", "bin(00ff)", "bool(1)", "method", "hdr(x-a)"];
+    let inputs = [
+        "str(a|b|c)",
+        "int(-5)",
+        "ipv4(1.2.3.4)",
+        "ipv6(::1)",
+        "bin(00ff)",
+        "bool(1)",
+        "method",
+        "hdr(x-a)",
+    ];
     for name in fetch::FETCH_NAMES {
         for a in &args {
             let e = match a {
@@ -559,7 +568,13 @@ fn never_panics() {
             }
         }
     }
-    assert_eq!(text("str(a|b|c),field(2,|,9223372036854775807)", &c).as_deref(), Some("b|c"));
-    assert_eq!(text("str(a|b|c),field(-2,|,9223372036854775807)", &c).as_deref(), Some("a|b"));
+    assert_eq!(
+        text("str(a|b|c),field(2,|,9223372036854775807)", &c).as_deref(),
+        Some("b|c")
+    );
+    assert_eq!(
+        text("str(a|b|c),field(-2,|,9223372036854775807)", &c).as_deref(),
+        Some("a|b")
+    );
     assert!(text("rand(9223372036854775807)", &c).is_some());
 }
