@@ -109,9 +109,9 @@ pub enum JsonMode {
     Utf8,
     /// UTF-8, skip invalid sequences.
     Utf8s,
-    /// UTF-8, fail on invalid, keep a trailing partial sequence.
+    /// UTF-8 "partial" variant; haproxy 2.6 gives the same results as utf8 in practice.
     Utf8p,
-    /// UTF-8, skip invalid, keep partial.
+    /// UTF-8 "partial" variant, skipping invalid sequences like utf8s.
     Utf8ps,
 }
 
@@ -129,7 +129,7 @@ pub fn json_escape(s: &[u8], mode: JsonMode) -> Option<Vec<u8>> {
             let len = match c {
                 0xc2..=0xdf => 2,
                 0xe0..=0xef => 3,
-                0xf0..=0xf4 => 4,
+                // haproxy 2.6 rejects 4-byte sequences: bin(f09f9880),json(utf8) fails.
                 _ => 0,
             };
             let dec = (len > 0 && i + len <= s.len())
@@ -351,6 +351,20 @@ mod tests {
         );
         assert_eq!(json_escape(b"a\xffb", JsonMode::Utf8), None);
         assert_eq!(json_escape(b"a\xffb", JsonMode::Utf8s).unwrap(), b"ab");
+        // Captured from haproxy 2.6.12.
+        assert_eq!(
+            json_escape(b"a\xf0\x9f\x98\x80b", JsonMode::Utf8s).unwrap(),
+            b"ab"
+        );
+        assert_eq!(
+            json_escape(b"\xe2\x82\xac", JsonMode::Utf8).unwrap(),
+            b"\\u20ac"
+        );
+        assert_eq!(json_escape(b"a\xf0\x9f\x98\x80b", JsonMode::Utf8p), None);
+        assert_eq!(json_escape(b"a\xe2\x82", JsonMode::Utf8p), None);
+        assert_eq!(json_escape(b"a\xe2\x82", JsonMode::Utf8ps).unwrap(), b"a");
+        assert_eq!(json_escape(b"a\xe2\x82", JsonMode::Utf8), None);
+        assert_eq!(json_escape(b"\xc0\xaf", JsonMode::Utf8s).unwrap(), b"");
         assert_eq!(url_dec(b"a%20b+c%2", false), None);
         assert_eq!(url_dec(b"a%41%zz", false), None);
         assert_eq!(url_dec(b"/p?a=b+c", false).unwrap(), b"/p?a=b c");

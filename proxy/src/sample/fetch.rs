@@ -350,11 +350,12 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
                 Some(d) if !d.is_empty() => d.as_bytes()[0],
                 _ => b'&',
             };
-            let icase = a.get(2).is_some_and(|s| s == "i");
+            // haproxy 2.6 takes (name[,delim]) only; names compare case-sensitively.
+            let icase = false;
             let name_b = a.first().map(|s| s.as_bytes().to_vec()).unwrap_or_default();
             let int = name == "urlp_val";
             (
-                3,
+                2,
                 Fetch::UrlParam {
                     name: name_b,
                     delim,
