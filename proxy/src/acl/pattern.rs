@@ -658,15 +658,20 @@ pub fn read_pattern_file(path: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Reads a map file: `key value` per line, blanks around both trimmed, '#' comments.
+/// Reads a map file: `key value` per line, blanks around both trimmed. As in haproxy
+/// 2.6, only a '#' in the first column starts a comment: "  # x" is key "#", value "x",
+/// and a '#' after the value is part of it.
 pub fn read_map_file(path: &str) -> Result<Vec<(String, String)>, String> {
     // haproxy says "pattern file" for maps too.
     let data = std::fs::read(path).map_err(|_| format!("failed to open pattern file <{path}>."))?;
     let mut out = Vec::new();
     for line in data.split(|&c| c == b'\n') {
         let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+        if line.starts_with('#') {
+            continue;
+        }
         let t = line.trim_start_matches([' ', '\t']);
-        if t.is_empty() || t.starts_with('#') {
+        if t.is_empty() {
             continue;
         }
         let (k, v) = match t.find([' ', '\t']) {
@@ -838,14 +843,26 @@ mod tests {
             vec!["/a", "/b"]
         );
         let m = dir.path().join("m.map");
-        std::fs::write(&m, "# c\nk1  v1 \n k2\tv 2\nk3\n").unwrap();
+        // Same file as fed to haproxy 2.6.12, and what its map() returned.
+        std::fs::write(
+            &m,
+            "# c\nk1   v1  \n  k2\tv 2 # c\n   # indented comment\nk3\n",
+        )
+        .unwrap();
         assert_eq!(
             read_map_file(m.to_str().unwrap()).unwrap(),
             vec![
                 ("k1".into(), "v1".into()),
-                ("k2".into(), "v 2".into()),
+                ("k2".into(), "v 2 # c".into()),
+                ("#".into(), "indented comment".into()),
                 ("k3".into(), "".into())
             ]
+        );
+        let p2 = dir.path().join("p2.lst");
+        std::fs::write(&p2, "/a  \n  /b\n#/c\n /d # x\n").unwrap();
+        assert_eq!(
+            read_pattern_file(p2.to_str().unwrap()).unwrap(),
+            vec!["/a  ", "/b", "/d # x"]
         );
         assert!(read_pattern_file("/nonexistent/x").is_err());
     }

@@ -194,6 +194,15 @@ fn conditions() {
 }
 
 #[test]
+fn shareable_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<AclSet>();
+    send_sync::<Condition>();
+    send_sync::<crate::sample::SampleExpr>();
+    send_sync::<crate::sample::VarStore>();
+}
+
+#[test]
 fn relink_sees_later_lines() {
     let c = req();
     let mut set = AclSet::new();

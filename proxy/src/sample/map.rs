@@ -95,22 +95,31 @@ impl Map {
 
 type Cache = Mutex<HashMap<(String, MatchKind, SmpType), Arc<Map>>>;
 
-/// Loads a map once per (file, method, output type): haproxy shares a file referenced by
-/// several rules.
-pub fn load_shared(path: &str, kind: MatchKind, out: SmpType) -> Result<Arc<Map>, String> {
+fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
+    CACHE.get_or_init(Default::default)
+}
+
+/// Loads a map once per (file, method, output type): haproxy shares a file referenced by
+/// several rules, and so does this cache until [`clear_cache`].
+pub fn load_shared(path: &str, kind: MatchKind, out: SmpType) -> Result<Arc<Map>, String> {
     let key = (path.to_string(), kind, out);
-    if let Some(m) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        // A map file may change between two configuration loads; compare on reload by
-        // calling `clear_cache` first.
+    if let Some(m) = cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(m);
     }
     let m = Arc::new(Map::load(path, kind, out)?);
-    if let Ok(mut c) = cache.lock() {
+    if let Ok(mut c) = cache().lock() {
         c.insert(key, m.clone());
     }
     Ok(m)
+}
+
+/// Forgets loaded maps, so that a configuration (re)load reads the files again; maps
+/// already referenced by parsed expressions stay alive through their `Arc`.
+pub fn clear_cache() {
+    if let Ok(mut c) = cache().lock() {
+        c.clear();
+    }
 }
 
 #[cfg(test)]
@@ -184,5 +193,21 @@ mod tests {
         );
         assert_eq!(m.lookup_regm(b"/u/42"), Some(b"user-42".to_vec()));
         assert!(Map::from_entries(MatchKind::Str, SmpType::Sint, &e(&[("a", "x")])).is_err());
+    }
+
+    #[test]
+    fn shared_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("m.map");
+        std::fs::write(&f, "a 1\n").unwrap();
+        let p = f.to_str().unwrap();
+        let m1 = load_shared(p, MatchKind::Str, SmpType::Str).unwrap();
+        let m2 = load_shared(p, MatchKind::Str, SmpType::Str).unwrap();
+        assert!(Arc::ptr_eq(&m1, &m2));
+        std::fs::write(&f, "a 2\n").unwrap();
+        clear_cache();
+        let m3 = load_shared(p, MatchKind::Str, SmpType::Str).unwrap();
+        assert_eq!(m3.lookup(&Sample::str("a")), Some(&Sample::str("2")));
+        assert_eq!(m1.lookup(&Sample::str("a")), Some(&Sample::str("1")));
     }
 }
