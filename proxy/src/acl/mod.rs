@@ -1,5 +1,20 @@
 //! ACLs (haproxy configuration manual 7.1, 7.2, 7.4): named sets of sample tests, ORed
 //! when several `acl` lines share a name, and the predefined ACLs.
+//!
+//! ```text
+//! // config parser, per proxy section:
+//! let mut acls = AclSet::new();                       // predefined ACLs included
+//! if let Some(warning) = acls.add("is_api", &words_after_name)? { /* print warning */ }
+//! let mut cond = parse_condition(&words_from_if_or_unless, &acls)?;
+//! // at the end of the section (later `acl` lines with the same name count, as in haproxy):
+//! cond.relink(&acls);
+//! // data path:
+//! if cond.eval(&ctx) { /* apply the rule */ }
+//! ```
+//!
+//! A sample that cannot be fetched makes its ACL false (so `!acl` true), unless
+//! `SampleCtx::more_data_expected` says more data may come: then the result is
+//! [`AclResult::Miss`] and `Condition::eval_result` lets the caller wait.
 
 pub mod cond;
 pub mod pattern;

@@ -53,6 +53,16 @@ fn derived_keywords_and_methods() {
     );
     assert!(acl("hdr_cnt(x-list) 2", &c));
     assert!(acl("hdr_val(content-length) gt 10", &c));
+    let xff = FakeCtx::request("GET", "/")
+        .hdr("x-forwarded-for", "10.1.1.1, 192.0.2.7")
+        .hdr("x-n", "3, 40");
+    assert!(
+        acl("hdr_ip(x-forwarded-for) 10.0.0.0/8", &xff),
+        "every occurrence is tested"
+    );
+    assert!(acl("hdr_ip(x-forwarded-for) 192.0.2.0/24", &xff));
+    assert!(!acl("hdr_ip(x-forwarded-for,-1) 10.0.0.0/8", &xff));
+    assert!(acl("hdr_val(x-n) 3", &xff));
     assert!(acl("urlp(x) 1", &c));
     assert!(acl("urlp_val(x) 1", &c));
     assert!(acl("urlp_reg(x) ^1$", &c));

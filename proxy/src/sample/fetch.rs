@@ -601,6 +601,32 @@ impl Fetch {
     /// single selected value otherwise. `out` returns true to stop.
     pub fn eval_each(&self, ctx: &dyn SampleCtx, all: bool, out: &mut dyn FnMut(Sample) -> bool) {
         match self {
+            // In ACLs haproxy tests every occurrence of hdr_ip/hdr_val too.
+            Fetch::HdrIp {
+                side,
+                name,
+                occ: None,
+            }
+            | Fetch::HdrVal {
+                side,
+                name,
+                occ: None,
+            } if all => {
+                let Some(map) = headers(ctx, *side) else {
+                    return;
+                };
+                let ip = matches!(self, Fetch::HdrIp { .. });
+                h::each_value(map, name.as_deref(), false, &mut |v| {
+                    let s = if ip {
+                        h::ipv4_prefix(v)
+                            .map(Sample::Ipv4)
+                            .or_else(|| parse_ipv6(v).map(Sample::Ipv6))
+                    } else {
+                        Sample::str(v).cast(SmpType::Sint)
+                    };
+                    s.is_some_and(&mut *out)
+                });
+            }
             Fetch::Hdr {
                 side,
                 name,
