@@ -48,15 +48,15 @@ pub enum Conv {
     Upper,
     /// length
     Length,
-    /// bytes(offset[,length])
+    /// `bytes(offset[,length])`
     Bytes(usize, Option<usize>),
-    /// field(index,delims[,count])
+    /// `field(index,delims[,count])`
     Field(i64, Vec<u8>, i64),
-    /// word(index,delims[,count])
+    /// `word(index,delims[,count])`
     Word(i64, Vec<u8>, i64),
-    /// regsub(regex,subst[,flags])
+    /// `regsub(regex,subst[,flags])`
     Regsub(Regex, Vec<u8>, bool),
-    /// concat([start][,var][,end])
+    /// `concat([start][,var][,end])`
     Concat(Vec<u8>, Option<VarName>, Vec<u8>),
     /// strcmp(var)
     Strcmp(VarName),
@@ -74,7 +74,7 @@ pub enum Conv {
     Odd,
     /// even
     Even,
-    /// ipmask(mask4[,mask6])
+    /// `ipmask(mask4[,mask6])`
     Ipmask(u32, Option<u128>),
     /// base64
     Base64,
@@ -84,35 +84,35 @@ pub enum Conv {
     Hex,
     /// hex2i
     Hex2i,
-    /// url_dec([in_form])
+    /// `url_dec([in_form])`
     UrlDec(bool),
-    /// url_enc([query])
+    /// `url_enc([query])`
     UrlEnc,
-    /// json([mode])
+    /// `json([mode])`
     Json(JsonMode),
-    /// json_query(path[,int])
+    /// `json_query(path[,int])`
     JsonQuery(String, bool),
-    /// be2dec(sep,chunk[,truncate])
+    /// `be2dec(sep,chunk[,truncate])`
     Be2dec(Vec<u8>, usize, bool),
-    /// be2hex([sep[,chunk[,truncate]]])
+    /// `be2hex([sep[,chunk[,truncate]]])`
     Be2hex(Vec<u8>, usize, bool),
-    /// crc32 djb2 sdbm wt6 ([avalanche])
+    /// `crc32 djb2 sdbm wt6 ([avalanche])`
     Hash(HashKind, bool),
-    /// xxh3([seed])
+    /// `xxh3([seed])`
     Xxh3(u64),
-    /// xxh32([seed])
+    /// `xxh32([seed])`
     Xxh32(u32),
-    /// xxh64([seed])
+    /// `xxh64([seed])`
     Xxh64(u64),
-    /// digest(alg), sha1, sha2([bits])
+    /// `digest(alg), sha1, sha2([bits])`
     Digest(Alg),
     /// hmac(alg,key)
     Hmac(Alg, StrArg),
-    /// map_<match>_<out>(file[,default]); map_regm when the flag is set
+    /// `map_<match>_<out>(file[,default])`; `map_regm` when the flag is set
     Map(Arc<Map>, SmpType, Option<Sample>, bool),
-    /// ltime(format[,offset]) / utime: (format, offset, local)
+    /// `ltime(format[,offset]) / utime: (format, offset, local)`
     Time(String, i64, bool),
-    /// http_date([offset[,unit]]): (offset, unit divisor)
+    /// `http_date([offset[,unit]]): (offset, unit divisor)`
     HttpDate(i64, i64),
     /// iif(true,false)
     Iif(Vec<u8>, Vec<u8>),
