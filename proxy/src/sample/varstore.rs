@@ -58,10 +58,21 @@ impl VarName {
     }
 }
 
-/// A small typed store: what a data path can embed per scope.
+/// A small typed store: what a data path can embed per scope. Lookups borrow the name
+/// (no allocation); only setting a new variable allocates its name.
 #[derive(Clone, Debug, Default)]
 pub struct VarStore {
-    vars: HashMap<(VarScope, String), Sample>,
+    scopes: [HashMap<String, Sample>; 5],
+}
+
+fn idx(scope: VarScope) -> usize {
+    match scope {
+        VarScope::Proc => 0,
+        VarScope::Sess => 1,
+        VarScope::Txn => 2,
+        VarScope::Req => 3,
+        VarScope::Res => 4,
+    }
 }
 
 impl VarStore {
@@ -72,37 +83,38 @@ impl VarStore {
 
     /// Reads a variable.
     pub fn get(&self, scope: VarScope, name: &str) -> Option<&Sample> {
-        // Lookup with a borrowed key would need a custom Borrow; names are short and
-        // the map small, so a linear scan over matching scope avoids allocating.
-        self.vars
-            .iter()
-            .find(|((s, n), _)| *s == scope && n == name)
-            .map(|(_, v)| v)
+        self.scopes[idx(scope)].get(name)
     }
 
     /// Sets a variable.
     pub fn set(&mut self, scope: VarScope, name: &str, v: Sample) {
-        self.vars.insert((scope, name.to_string()), v);
+        let m = &mut self.scopes[idx(scope)];
+        match m.get_mut(name) {
+            Some(slot) => *slot = v,
+            None => {
+                m.insert(name.to_string(), v);
+            }
+        }
     }
 
     /// Removes a variable.
     pub fn unset(&mut self, scope: VarScope, name: &str) {
-        self.vars.remove(&(scope, name.to_string()));
+        self.scopes[idx(scope)].remove(name);
     }
 
     /// Drops every variable of one scope (end of a transaction, of a request...).
     pub fn clear_scope(&mut self, scope: VarScope) {
-        self.vars.retain(|(s, _), _| *s != scope);
+        self.scopes[idx(scope)].clear();
     }
 
     /// Number of variables held.
     pub fn len(&self) -> usize {
-        self.vars.len()
+        self.scopes.iter().map(HashMap::len).sum()
     }
 
     /// Whether the store is empty.
     pub fn is_empty(&self) -> bool {
-        self.vars.is_empty()
+        self.len() == 0
     }
 }
 
@@ -121,6 +133,11 @@ mod tests {
         s.set(VarScope::Txn, "a", Sample::Sint(3));
         assert_eq!(s.get(VarScope::Txn, "a"), Some(&Sample::Sint(3)));
         assert_eq!(s.get(VarScope::Req, "a"), None);
+        s.set(VarScope::Txn, "a", Sample::Sint(4));
+        assert_eq!(s.get(VarScope::Txn, "a"), Some(&Sample::Sint(4)));
+        s.set(VarScope::Req, "b", Sample::Bool(true));
+        assert_eq!(s.len(), 2);
+        s.unset(VarScope::Req, "b");
         s.clear_scope(VarScope::Txn);
         assert!(s.is_empty());
     }
