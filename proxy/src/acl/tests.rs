@@ -334,6 +334,38 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
+/// Captured from haproxy 2.6.12 on GET /x with Host www.example.com, x-list "a, b",
+/// Cookie "c=".
+const CAPTURED_MISC: &[(&str, bool)] = &[
+    ("{ path_beg -m str /x }", true),
+    ("{ method get }", false),
+    ("{ method -i get }", false),
+    ("{ method PURGE }", false),
+    ("{ hdr(host) -m len 15 }", true),
+    ("{ hdr_beg a }", false),
+    ("{ hdr_end -i COM }", false),
+    ("{ cook(c) -m found }", false),
+    ("{ req.fhdr(x-list) -m str \"a, b\" }", true),
+    ("{ hdr(x-list) -m str \"a, b\" }", false),
+    ("{ hdr -m found }", false),
+    ("{ hdr_cnt gt 0 }", true),
+];
+
+#[test]
+fn captured_misc_conditions() {
+    let c = FakeCtx::request("GET", "/x")
+        .hdr("host", "www.example.com")
+        .hdr("x-list", "a, b")
+        .hdr("cookie", "c=");
+    let set = AclSet::new();
+    for (cond_text, want) in CAPTURED_MISC {
+        let mut ws = vec!["if".to_string()];
+        ws.extend(words(cond_text));
+        let cnd = parse_condition(&ws, &set).unwrap_or_else(|e| panic!("{cond_text}: {e}"));
+        assert_eq!(cnd.eval(&c), *want, "{cond_text}");
+    }
+}
+
 /// Same, on GET /static/img/a.png?x=1 with Host www.Example.com.
 const CAPTURED_PATH: &[(&str, bool)] = &[
     ("{ path_dir img }", true),

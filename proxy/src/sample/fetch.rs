@@ -633,7 +633,8 @@ impl Fetch {
                 occ,
                 full,
             } => {
-                let Some(map) = headers(ctx, *side) else {
+                // haproxy 2.6: hdr() without a name yields nothing (hdr_cnt counts all).
+                let (Some(map), Some(_)) = (headers(ctx, *side), name) else {
                     return;
                 };
                 if all && occ.is_none() {
@@ -700,8 +701,8 @@ impl Fetch {
                 occ: None,
                 full,
             } => {
-                if let Some(map) = headers(ctx, *side) {
-                    h::each_value(map, name.as_deref(), *full, out);
+                if let (Some(map), Some(n)) = (headers(ctx, *side), name) {
+                    h::each_value(map, Some(n), *full, out);
                 }
             }
             Fetch::Cook(side, name) => {

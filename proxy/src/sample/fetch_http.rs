@@ -155,7 +155,13 @@ pub fn each_req_cookie(
                 Some(e) => (trim(&part[..e]), trim(&part[e + 1..])),
                 None => continue,
             };
-            if name.is_none_or(|want| want == n) && out(val) {
+            // haproxy 2.6 skips empty values when looking a name up ("c=" is not
+            // found by req.cook(c)) but counts them when listing every cookie.
+            let hit = match name {
+                Some(want) => want == n && !val.is_empty(),
+                None => true,
+            };
+            if hit && out(val) {
                 return true;
             }
         }
@@ -173,7 +179,13 @@ pub fn each_res_cookie(
         let first = v.as_bytes().split(|&c| c == b';').next().unwrap_or(b"");
         if let Some(e) = first.iter().position(|&c| c == b'=') {
             let (n, val) = (trim(&first[..e]), trim(&first[e + 1..]));
-            if name.is_none_or(|want| want == n) && out(val) {
+            // haproxy 2.6 skips empty values when looking a name up ("c=" is not
+            // found by req.cook(c)) but counts them when listing every cookie.
+            let hit = match name {
+                Some(want) => want == n && !val.is_empty(),
+                None => true,
+            };
+            if hit && out(val) {
                 return true;
             }
         }

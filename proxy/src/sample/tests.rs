@@ -334,11 +334,24 @@ fn more_fetches() {
     assert_eq!(t("bin(4142)").as_deref(), Some("AB"));
     assert_eq!(t("bool(false)").as_deref(), Some("0"));
     assert_eq!(t("meth(PURGE)").as_deref(), Some("PURGE"));
-    assert_eq!(
-        t("hdr").as_deref(),
-        Some("n=42"),
-        "no name: last value of all headers"
-    );
+    // Captured from haproxy 2.6.12: no name gives nothing, hdr_cnt counts every value.
+    assert_eq!(t("hdr"), None);
+    assert_eq!(t("req.fhdr"), None);
+    assert_eq!(t("req.hdr_cnt").as_deref(), Some("1"));
+}
+
+#[test]
+fn empty_cookies() {
+    // Captured from haproxy 2.6.12 with "Cookie: c=" / "Cookie: c=1" / "Cookie: c".
+    let t = |ck: &str, e: &str| text(e, &FakeCtx::request("GET", "/").hdr("cookie", ck));
+    assert_eq!(t("c=", "req.cook(c)"), None);
+    assert_eq!(t("c=", "req.cook_cnt(c)").as_deref(), Some("0"));
+    assert_eq!(t("c=", "req.cook_cnt").as_deref(), Some("1"));
+    assert_eq!(t("c=1", "req.cook(c)").as_deref(), Some("1"));
+    assert_eq!(t("c=1", "req.cook").as_deref(), Some("1"));
+    assert_eq!(t("c=1", "req.cook_cnt").as_deref(), Some("1"));
+    assert_eq!(t("c", "req.cook_cnt").as_deref(), Some("0"));
+    assert_eq!(t("c", "req.cook(c)"), None);
 }
 
 #[test]
