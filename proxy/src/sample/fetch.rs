@@ -654,8 +654,11 @@ impl Fetch {
                 };
                 if all {
                     each(map, name.as_deref(), &mut |v| out(Sample::str(v)));
+                } else if name.is_none() {
+                    // Without a name haproxy returns the first cookie...
+                    each(map, None, &mut |v| out(Sample::str(v)));
                 } else {
-                    // Outside ACLs haproxy returns the last occurrence.
+                    // ...and with one, the last occurrence.
                     let mut last = None;
                     each(map, name.as_deref(), &mut |v| {
                         last = Some(v.to_vec());

@@ -169,25 +169,33 @@ pub fn each_req_cookie(
     false
 }
 
-/// Visits the cookie set by each Set-Cookie header (the first `name=value` of each).
+/// Visits response cookies: each comma-separated Set-Cookie value sets one cookie, its
+/// first `name=value`. Named lookups see only those (empty values included); listing
+/// every cookie (no name) also visits attributes such as `Path=/`, as haproxy 2.6 counts
+/// them (`res.cook_cnt` of "a=1; Path=/; Max-Age=3" is 3).
 pub fn each_res_cookie(
     map: &http::HeaderMap,
     name: Option<&[u8]>,
     out: &mut dyn FnMut(&[u8]) -> bool,
 ) -> bool {
     for v in map.get_all("set-cookie") {
-        let first = v.as_bytes().split(|&c| c == b';').next().unwrap_or(b"");
-        if let Some(e) = first.iter().position(|&c| c == b'=') {
-            let (n, val) = (trim(&first[..e]), trim(&first[e + 1..]));
-            // haproxy 2.6 skips empty values when looking a name up ("c=" is not
-            // found by req.cook(c)) but counts them when listing every cookie.
-            let hit = match name {
-                Some(want) => want == n && !val.is_empty(),
-                None => true,
-            };
-            if hit && out(val) {
-                return true;
+        let stop = split_commas(v.as_bytes(), &mut |line| {
+            for (i, pair) in line.split(|&c| c == b';').enumerate() {
+                if name.is_some() && i > 0 {
+                    break;
+                }
+                let Some(e) = pair.iter().position(|&c| c == b'=') else {
+                    continue;
+                };
+                let (n, val) = (trim(&pair[..e]), trim(&pair[e + 1..]));
+                if name.is_none_or(|want| want == n) && out(val) {
+                    return true;
+                }
             }
+            false
+        });
+        if stop {
+            return true;
         }
     }
     false

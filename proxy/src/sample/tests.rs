@@ -294,7 +294,11 @@ fn response_fetches_and_http_misc() {
     );
     assert_eq!(t("res.cook(sid)").as_deref(), Some("abc"));
     assert_eq!(t("scook(lang)").as_deref(), Some("fr"));
-    assert_eq!(t("res.cook_cnt").as_deref(), Some("2"));
+    assert_eq!(
+        t("res.cook_cnt").as_deref(),
+        Some("3"),
+        "sid, Path and lang: attributes count"
+    );
     assert_eq!(t("res.hdr(x-r)").as_deref(), Some("b"));
     assert_eq!(t("res.fhdr(x-r)").as_deref(), Some("a, b"));
     assert_eq!(t("res.hdr_cnt(x-r)").as_deref(), Some("2"));
@@ -352,6 +356,46 @@ fn empty_cookies() {
     assert_eq!(t("c=1", "req.cook_cnt").as_deref(), Some("1"));
     assert_eq!(t("c", "req.cook_cnt").as_deref(), Some("0"));
     assert_eq!(t("c", "req.cook(c)"), None);
+}
+
+#[test]
+fn response_cookies() {
+    // Captured from haproxy 2.6.12 (http-response set-header with these fetches).
+    let c = FakeCtx::default()
+        .res_hdr("set-cookie", "sid=; Path=/")
+        .res_hdr("set-cookie", "lang=fr; Secure")
+        .res_hdr("set-cookie", "x=1, y=2")
+        .res_hdr("x-r", "a, b");
+    let t = |e: &str| text(e, &c);
+    assert_eq!(t("res.cook(sid)").unwrap_or_default(), "");
+    assert_eq!(t("res.cook(lang)").as_deref(), Some("fr"));
+    assert_eq!(t("res.cook_cnt").as_deref(), Some("5"));
+    assert_eq!(t("res.cook").unwrap_or_default(), "");
+    assert_eq!(t("res.cook(x)").as_deref(), Some("1"));
+    assert_eq!(t("res.cook(y)").as_deref(), Some("2"));
+    assert_eq!(t("res.cook_cnt(sid)").as_deref(), Some("1"));
+    assert_eq!(t("res.hdr(set-cookie)").as_deref(), Some("y=2"));
+    let c = FakeCtx::default().res_hdr("set-cookie", "a=1; Path=/; Max-Age=3");
+    assert_eq!(text("res.cook_cnt", &c).as_deref(), Some("3"));
+    assert_eq!(text("res.cook", &c).as_deref(), Some("1"));
+    let c = FakeCtx::default()
+        .res_hdr("set-cookie", "a=1")
+        .res_hdr("set-cookie", "b=2");
+    assert_eq!(text("res.cook", &c).as_deref(), Some("1"));
+    assert_eq!(text("res.cook_cnt", &c).as_deref(), Some("2"));
+    let c = FakeCtx::request("GET", "/")
+        .hdr("cookie", "a=1; b=2")
+        .hdr("cookie", "a=3");
+    assert_eq!(
+        text("req.cook", &c).as_deref(),
+        Some("1"),
+        "first without a name"
+    );
+    assert_eq!(
+        text("req.cook(a)", &c).as_deref(),
+        Some("3"),
+        "last with one"
+    );
 }
 
 #[test]
