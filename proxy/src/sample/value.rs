@@ -164,7 +164,7 @@ impl Sample {
             (Sample::Ipv4(a), T::Bin) => Some(Sample::Bin(a.octets().to_vec())),
             (Sample::Ipv6(a), T::Addr) => Some(Sample::Ipv6(a)),
             (Sample::Ipv6(a), T::Ipv4) => v6_to_v4(&a).map(Sample::Ipv4),
-            (Sample::Ipv6(a), T::Str) => Some(Sample::Str(a.to_string().into_bytes())),
+            (Sample::Ipv6(a), T::Str) => Some(Sample::Str(ipv6_text(&a).into_bytes())),
             (Sample::Ipv6(a), T::Bin) => Some(Sample::Bin(a.octets().to_vec())),
             (Sample::Str(s), T::Bool | T::Sint) => str_to_int(&s).map(Sample::Sint),
             (Sample::Str(s), T::Addr) => parse_ipv4(&s)
@@ -207,7 +207,7 @@ impl Sample {
             Sample::Bool(b) => Cow::Borrowed(if *b { b"1" } else { b"0" }),
             Sample::Sint(i) => Cow::Owned(i.to_string().into_bytes()),
             Sample::Ipv4(a) => Cow::Owned(a.to_string().into_bytes()),
-            Sample::Ipv6(a) => Cow::Owned(a.to_string().into_bytes()),
+            Sample::Ipv6(a) => Cow::Owned(ipv6_text(a).into_bytes()),
         }
     }
 
@@ -229,6 +229,17 @@ impl Sample {
             _ => self.to_int().map(|i| i != 0),
         }
     }
+}
+
+/// IPv6 text as glibc's inet_ntop writes it: like Rust's, except IPv4-compatible
+/// addresses (`::a.b.c.d`, other than `::` and `::1`) keep the dotted form.
+pub fn ipv6_text(a: &Ipv6Addr) -> String {
+    let s = a.segments();
+    if s[..6] == [0; 6] && s[6] != 0 {
+        let o = a.octets();
+        return format!("::{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
+    }
+    a.to_string()
 }
 
 /// haproxy's `c_str2int`: optional sign then digits, stopping at the first non-digit;
@@ -335,6 +346,19 @@ mod tests {
             None
         );
         assert!(!Sample::can_cast(SmpType::Bin, SmpType::Sint));
+        // Captured from haproxy 2.6.12.
+        for (a, want) in [
+            ("::1.2.3.4", "::1.2.3.4"),
+            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            ("::1", "::1"),
+            ("::", "::"),
+            ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+            ("::0.0.0.2", "::2"),
+            ("2001:db8::ffff:1.2.3.4", "2001:db8::ffff:102:304"),
+        ] {
+            let s = Sample::Ipv6(a.parse().unwrap());
+            assert_eq!(s.to_text().as_ref(), want.as_bytes(), "{a}");
+        }
         assert!(Sample::can_cast(SmpType::Addr, SmpType::Str));
         assert_eq!(Sample::Bin(vec![1]).cast(SmpType::Sint), None);
         assert_eq!(
