@@ -131,6 +131,7 @@ impl AclExpr {
         let mut files: Vec<String> = Vec::new();
         let mut map_mode = false;
         let mut dashdash = false;
+        let mut no_dns = false;
         let mut i = 1;
         while i < words.len() && words[i].starts_with('-') {
             let w = words[i].as_str();
@@ -142,7 +143,7 @@ impl AclExpr {
             };
             match w {
                 "-i" => icase = true,
-                "-n" => {}
+                "-n" => no_dns = true,
                 "-f" => {
                     files.push(next()?);
                     i += 1;
@@ -177,6 +178,7 @@ impl AclExpr {
             })?,
         };
         let mut pats = PatternSet::new(kind, icase);
+        pats.resolve = !no_dns;
         let mut op = IntOp::Eq;
         let int_like = matches!(kind, MatchKind::Int | MatchKind::Len);
         for f in &files {

@@ -252,6 +252,7 @@ pub fn parse_int_range(s: &str, op: IntOp) -> Result<IntRange, String> {
 pub struct IpSet {
     v4: Vec<(u8, HashMap<u32, u32>)>,
     v6: Vec<(u8, HashMap<u128, u32>)>,
+    v4_masks: Vec<(u32, u32, u32)>,
 }
 
 fn mask4(len: u8) -> u32 {
@@ -274,6 +275,7 @@ impl IpSet {
     /// Adds a network with the pattern index `idx` (first added wins on duplicates).
     pub fn insert(&mut self, net: IpNet, idx: u32) {
         match net {
+            IpNet::V4Mask(a, m) => self.v4_masks.push((u32::from(a) & m, m, idx)),
             IpNet::V4(a, l) => {
                 let pos = match self.v4.iter().position(|(x, _)| *x == l) {
                     Some(p) => p,
@@ -307,6 +309,12 @@ impl IpSet {
         self.v4
             .iter()
             .find_map(|(l, m)| m.get(&(v & mask4(*l))).copied())
+            .or_else(|| {
+                self.v4_masks
+                    .iter()
+                    .find(|(net, m, _)| v & m == *net)
+                    .map(|e| e.2)
+            })
     }
 
     fn find6(&self, a: Ipv6Addr) -> Option<u32> {
@@ -335,44 +343,95 @@ pub enum IpNet {
     V4(Ipv4Addr, u8),
     /// IPv6 network and prefix length.
     V6(Ipv6Addr, u8),
+    /// IPv4 network with a non-contiguous mask.
+    V4Mask(Ipv4Addr, u32),
 }
 
 /// Parses `1.2.3.4`, `1.2.3.0/24`, `1.2.3.0/255.255.255.0`, `::1`, `2001:db8::/32`.
 pub fn parse_ipnet(s: &str) -> Result<IpNet, String> {
+    parse_ipnet_opt(s, false)
+}
+
+/// haproxy's abbreviated IPv4 forms (inet_aton rules, decimal only): `a`, `a.b`, `a.b.c`,
+/// `a.b.c.d`, the last part filling the remaining bytes ("127.1" is 127.0.0.1).
+pub fn parse_ipv4_loose(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut nums = Vec::with_capacity(4);
+    for p in &parts {
+        if p.is_empty() || p.len() > 10 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        nums.push(p.parse::<u64>().ok()?);
+    }
+    let last = *nums.last()?;
+    let head = &nums[..nums.len() - 1];
+    if head.iter().any(|&n| n > 255) {
+        return None;
+    }
+    let rest_bits = 8 * (4 - head.len() as u32);
+    if rest_bits < 64 && last >= (1u64 << rest_bits) {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for (i, &n) in head.iter().enumerate() {
+        v |= (n as u32) << (24 - 8 * i as u32);
+    }
+    Some(Ipv4Addr::from(v | last as u32))
+}
+
+/// Like [`parse_ipnet`]; with `resolve`, a host name is looked up once (as haproxy does
+/// at configuration time unless `-n` is given) and its first IPv4 address is used.
+pub fn parse_ipnet_opt(s: &str, resolve: bool) -> Result<IpNet, String> {
+    let bad = || format!("'{s}' is not a valid IPv4 or IPv6 address.");
     let (a, m) = match s.split_once('/') {
         Some((a, m)) => (a, Some(m)),
         None => (s, None),
     };
-    if let Ok(v4) = a.parse::<Ipv4Addr>() {
-        let len = match m {
-            None => 32,
+    let v4 = parse_ipv4_loose(a).or_else(|| {
+        if !resolve || a.parse::<Ipv6Addr>().is_ok() || a.is_empty() {
+            return None;
+        }
+        use std::net::ToSocketAddrs;
+        (a, 0u16)
+            .to_socket_addrs()
+            .ok()?
+            .find_map(|sa| match sa.ip() {
+                std::net::IpAddr::V4(v) => Some(v),
+                _ => None,
+            })
+    });
+    if let Some(v4) = v4 {
+        return match m {
+            None => Ok(IpNet::V4(v4, 32)),
             Some(m) => match m.parse::<u8>() {
-                Ok(l) if l <= 32 => l,
-                _ => {
-                    let mk: Ipv4Addr = m
-                        .parse()
-                        .map_err(|_| format!("'{s}' is not a valid IPv4 or IPv6 address"))?;
-                    let v = u32::from(mk);
-                    if v.leading_ones() + v.trailing_zeros() != 32 {
-                        return Err(format!("'{s}' has a non-contiguous netmask"));
+                Ok(l) if l <= 32 => Ok(IpNet::V4(v4, l)),
+                Ok(_) => Err(bad()),
+                Err(_) => {
+                    let v = u32::from(m.parse::<Ipv4Addr>().map_err(|_| bad())?);
+                    if v.leading_ones() + v.trailing_zeros() == 32 {
+                        Ok(IpNet::V4(v4, v.leading_ones() as u8))
+                    } else {
+                        // haproxy accepts non-contiguous masks (matched by scanning).
+                        Ok(IpNet::V4Mask(v4, v))
                     }
-                    v.leading_ones() as u8
                 }
             },
         };
-        return Ok(IpNet::V4(v4, len));
     }
     if let Ok(v6) = a.parse::<Ipv6Addr>() {
         let len = match m {
             None => 128,
             Some(m) => match m.parse::<u8>() {
                 Ok(l) if l <= 128 => l,
-                _ => return Err(format!("'{s}' is not a valid IPv6 network")),
+                _ => return Err(bad()),
             },
         };
         return Ok(IpNet::V6(v6, len));
     }
-    Err(format!("'{s}' is not a valid IPv4 or IPv6 address."))
+    Err(bad())
 }
 
 /// Compiled patterns of one match method.
@@ -405,6 +464,8 @@ pub struct PatternSet {
     pub icase: bool,
     /// Compiled patterns.
     pub store: PatStore,
+    /// Resolve host names in IP patterns (cleared by `-n`).
+    pub resolve: bool,
     count: usize,
 }
 
@@ -428,6 +489,7 @@ impl PatternSet {
             kind,
             icase,
             store,
+            resolve: true,
             count: 0,
         }
     }
@@ -477,7 +539,7 @@ impl PatternSet {
                     .map_err(|e| format!("regex '{pat}' is invalid: {e}"))?,
             ),
             PatStore::Int(l) => l.push(parse_int_range(pat, op)?),
-            PatStore::Ip(set) => set.insert(parse_ipnet(pat)?, idx),
+            PatStore::Ip(set) => set.insert(parse_ipnet_opt(pat, self.resolve)?, idx),
             PatStore::Meth(l) => l.push(Method::from_bytes(pat.as_bytes())),
         }
         self.count += 1;
@@ -806,7 +868,34 @@ mod tests {
         let m = set(MatchKind::Ip, false, &["10.0.0.0/8", "10.1.0.0/16"]);
         assert_eq!(m.lookup(&v4("10.1.2.3")), Some(1));
         assert_eq!(m.lookup(&v4("10.2.2.3")), Some(0));
-        assert!(parse_ipnet("1.2.3.4/255.0.255.0").is_err());
+        // Captured from haproxy 2.6.12 with src 127.0.0.1: abbreviated forms follow
+        // inet_aton ("127/8" is 0.0.0.127/8), non-contiguous masks are accepted.
+        let lo = v4("127.0.0.1");
+        for (p, want) in [
+            ("127/8", false),
+            ("127.1", true),
+            ("0/8", false),
+            ("127.0.0.0/255.0.0.255", false),
+            ("127.0.0.1/255.0.0.255", true),
+            ("127.0.0.2/255.0.0.255", false),
+            ("localhost", true),
+            ("1.2.3.4/0", true),
+            ("127.0.1", true),
+        ] {
+            assert_eq!(set(MatchKind::Ip, false, &[p]).matches(&lo), want, "{p}");
+        }
+        for p in [
+            "1.2.3.4/33",
+            "::1/129",
+            "0x7f000001",
+            "1.2.3.4.5",
+            "256.1.1.1",
+        ] {
+            assert!(parse_ipnet(p).is_err(), "{p}");
+        }
+        let mut nodns = PatternSet::new(MatchKind::Ip, false);
+        nodns.resolve = false;
+        assert!(nodns.add("localhost", IntOp::Eq).is_err());
         assert!(parse_ipnet("nope").is_err());
         let v6set = set(MatchKind::Ip, false, &["::ffff:1.2.3.0/120"]);
         assert!(v6set.matches(&v4("1.2.3.4")));
