@@ -203,23 +203,33 @@ impl IntOp {
 }
 
 fn parse_i64(s: &str) -> Result<i64, String> {
+    // haproxy: optional '-' then decimal digits only ("+5", "0x10" are refused).
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(format!("'{s}' is not a number."));
+    }
     s.parse::<i64>()
-        .map_err(|_| format!("'{s}' is not a number"))
+        .map_err(|_| format!("'{s}' is not a number."))
 }
 
-/// Parses `10`, `10:20`, `:5`, `5:` with an optional preceding operator.
+/// Parses `10`, `10:20`, `:5`, `5:` with an optional preceding operator. As in haproxy
+/// 2.6, range bounds are unsigned and ordered, and `:` alone is refused.
 pub fn parse_int_range(s: &str, op: IntOp) -> Result<IntRange, String> {
     if let Some((a, b)) = s.split_once(':') {
-        let min = if a.is_empty() {
-            None
-        } else {
-            Some(parse_i64(a)?)
+        let bad = || format!("'{s}' is not a valid number range.");
+        let bound = |x: &str| -> Result<Option<i64>, String> {
+            if x.is_empty() {
+                return Ok(None);
+            }
+            if !x.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(bad());
+            }
+            x.parse::<i64>().map(Some).map_err(|_| bad())
         };
-        let max = if b.is_empty() {
-            None
-        } else {
-            Some(parse_i64(b)?)
-        };
+        let (min, max) = (bound(a)?, bound(b)?);
+        if (min.is_none() && max.is_none()) || matches!((min, max), (Some(x), Some(y)) if x > y) {
+            return Err(bad());
+        }
         return Ok(IntRange { min, max });
     }
     let v = parse_i64(s)?;
@@ -810,9 +820,44 @@ mod tests {
         l.add("3", IntOp::Ge).unwrap();
         assert!(l.matches(&Sample::str("abc")));
         assert!(!l.matches(&Sample::str("ab")));
-        assert!(PatternSet::new(MatchKind::Int, false)
-            .add("x", IntOp::Eq)
-            .is_err());
+        // Captured from haproxy 2.6.12.
+        for bad in ["x", "0x10", "+5", "-5:-1", "6:4", ":"] {
+            assert!(
+                PatternSet::new(MatchKind::Int, false)
+                    .add(bad, IntOp::Eq)
+                    .is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_int_range("0x10", IntOp::Eq).unwrap_err(),
+            "'0x10' is not a number."
+        );
+        assert_eq!(
+            parse_int_range("6:4", IntOp::Eq).unwrap_err(),
+            "'6:4' is not a valid number range."
+        );
+        assert_eq!(
+            parse_int_range("-3", IntOp::Eq).unwrap(),
+            IntRange {
+                min: Some(-3),
+                max: Some(-3)
+            }
+        );
+        assert_eq!(
+            parse_int_range("05", IntOp::Eq).unwrap(),
+            IntRange {
+                min: Some(5),
+                max: Some(5)
+            }
+        );
+        assert_eq!(
+            parse_int_range("3:3", IntOp::Eq).unwrap(),
+            IntRange {
+                min: Some(3),
+                max: Some(3)
+            }
+        );
         assert_eq!(
             parse_int_range("5:", IntOp::Eq).unwrap(),
             IntRange {
