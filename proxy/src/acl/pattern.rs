@@ -518,17 +518,12 @@ impl PatternSet {
     pub fn add(&mut self, pat: &str, op: IntOp) -> Result<(), String> {
         let idx = self.count as u32;
         match &mut self.store {
-            PatStore::Nothing => {
-                return Err(format!(
-                    "match method '{:?}' takes no pattern, got '{pat}'",
-                    self.kind
-                )
-                .to_lowercase())
-            }
+            // haproxy 2.6 accepts and ignores patterns after `-m found` / `-m bool`.
+            PatStore::Nothing => {}
             PatStore::Exact(set) => {
                 if self.kind == MatchKind::Bin {
                     let b = crate::sample::fetch_misc::parse_hex(pat)
-                        .ok_or_else(|| format!("'{pat}' is not a valid hex string"))?;
+                        .ok_or_else(|| "an even number of hex digit is expected.".to_string())?;
                     set.insert(&b);
                 } else {
                     set.insert(pat.as_bytes());
@@ -957,9 +952,10 @@ mod tests {
         assert!(!b.matches(&Sample::Sint(0)));
         assert!(b.matches(&Sample::Bool(true)));
         assert!(PatternSet::new(MatchKind::Found, false).matches(&Sample::str("")));
-        assert!(PatternSet::new(MatchKind::Found, false)
-            .add("x", IntOp::Eq)
-            .is_err());
+        // Captured from haproxy 2.6.12: patterns after -m found are ignored.
+        let mut f = PatternSet::new(MatchKind::Found, false);
+        f.add("x", IntOp::Eq).unwrap();
+        assert!(f.matches(&Sample::str("y")));
         let m = set(MatchKind::Meth, false, &["GET", "PURGE"]);
         assert!(m.matches(&Sample::Meth(Method::Get)));
         assert!(m.matches(&Sample::Meth(Method::from_bytes(b"PURGE"))));

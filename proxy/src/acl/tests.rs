@@ -108,6 +108,17 @@ fn acl_parse_errors() {
     );
     assert!(AclExpr::parse(&w("src 1.2.3.999")).is_err());
     assert!(AclExpr::parse(&w("path -f /nonexistent/file")).is_err());
+    assert_eq!(
+        AclExpr::parse(&w("path -m bin 2")).unwrap_err(),
+        "an even number of hex digit is expected."
+    );
+    assert!(
+        acl("path -m found x", &req()),
+        "haproxy ignores the pattern"
+    );
+    assert!(acl("int(1) -m bool x", &req()));
+    assert!(acl("path -i -m str /STATIC/IMG/A.PNG", &req()));
+    assert!(acl("path -m str -i /STATIC/IMG/A.PNG", &req()));
     let e = AclExpr::parse(&w("path")).unwrap();
     assert!(e.warning.is_some());
     assert_eq!(e.eval(&req()), AclResult::Fail);
