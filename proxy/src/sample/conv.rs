@@ -118,6 +118,24 @@ pub enum Conv {
     Iif(Vec<u8>, Vec<u8>),
     /// set-var(name)
     SetVar(VarName),
+    /// ltrim(chars)
+    Ltrim(Vec<u8>),
+    /// rtrim(chars)
+    Rtrim(Vec<u8>),
+    /// cut_crlf
+    CutCrlf,
+    /// ub64enc (base64url, no padding)
+    Ub64enc,
+    /// ub64dec
+    Ub64dec,
+    /// host_only
+    HostOnly,
+    /// port_only
+    PortOnly,
+    /// nbsrv: usable servers of the backend named by the input
+    Nbsrv,
+    /// debug: passes the sample through
+    Debug,
     /// unset-var(name)
     UnsetVar(VarName),
 }
@@ -186,6 +204,15 @@ pub const CONV_NAMES: &[&str] = &[
     "iif",
     "set-var",
     "unset-var",
+    "ltrim",
+    "rtrim",
+    "cut_crlf",
+    "ub64enc",
+    "ub64dec",
+    "host_only",
+    "port_only",
+    "nbsrv",
+    "debug",
 ];
 
 fn arity(name: &str, a: &[String], min: usize, max: usize) -> Result<(), String> {
@@ -537,6 +564,24 @@ pub fn parse_conv(name: &str, args: Option<&[String]>) -> Result<(Conv, SmpType,
                 T::Str,
             )
         }
+        "ltrim" | "rtrim" => {
+            arity(name, a, 1, 1)?;
+            let set = a[0].as_bytes().to_vec();
+            let c = if name == "ltrim" {
+                Conv::Ltrim(set)
+            } else {
+                Conv::Rtrim(set)
+            };
+            (1, 1, c, T::Str, T::Str)
+        }
+        "cut_crlf" => (0, 0, Conv::CutCrlf, T::Str, T::Str),
+        "ub64enc" => (0, 0, Conv::Ub64enc, T::Bin, T::Str),
+        "ub64dec" => (0, 0, Conv::Ub64dec, T::Str, T::Bin),
+        "host_only" => (0, 0, Conv::HostOnly, T::Str, T::Str),
+        "port_only" => (0, 0, Conv::PortOnly, T::Str, T::Sint),
+        "nbsrv" => (0, 0, Conv::Nbsrv, T::Str, T::Sint),
+        // debug([prefix[,buffer]]) logs in haproxy; here it only passes the sample on.
+        "debug" => (0, 2, Conv::Debug, T::Any, T::Any),
         "set-var" => {
             arity(name, a, 1, 1)?;
             (1, 1, Conv::SetVar(var_arg(name, &a[0])?), T::Any, T::Any)
@@ -602,6 +647,21 @@ fn parse_map(name: &str, a: &[String]) -> Result<(Conv, SmpType, SmpType), Strin
         _ => T::Str,
     };
     Ok((Conv::Map(map, out, dflt, regm), tin, out))
+}
+
+/// Splits `host[:port]`, `[v6]:port`: the host keeps its brackets, as haproxy's
+/// `host_only` prints them.
+fn split_host_port(b: &[u8]) -> (&[u8], Option<&[u8]>) {
+    if b.first() == Some(&b'[') {
+        if let Some(e) = b.iter().position(|&c| c == b']') {
+            let rest = &b[e + 1..];
+            return (&b[..=e], rest.strip_prefix(b":"));
+        }
+    }
+    match b.iter().rposition(|&c| c == b':') {
+        Some(p) => (&b[..p], Some(&b[p + 1..])),
+        None => (b, None),
+    }
 }
 
 fn bytes_of(s: Sample) -> Vec<u8> {
@@ -761,6 +821,54 @@ impl Conv {
             )?),
             Conv::HttpDate(off, div) => S::Str(conv_time::http_date(s.to_int()?, *off, *div)?),
             Conv::Iif(t, f) => S::Str(if s.to_bool()? { t.clone() } else { f.clone() }),
+            Conv::Ltrim(set) => {
+                let b = s.as_bytes()?;
+                let st = b.iter().position(|c| !set.contains(c)).unwrap_or(b.len());
+                S::Str(b[st..].to_vec())
+            }
+            Conv::Rtrim(set) => {
+                let b = s.as_bytes()?;
+                let end = b
+                    .iter()
+                    .rposition(|c| !set.contains(c))
+                    .map_or(0, |p| p + 1);
+                S::Str(b[..end].to_vec())
+            }
+            Conv::CutCrlf => {
+                let b = s.as_bytes()?;
+                let end = b
+                    .iter()
+                    .position(|&c| c == b'\r' || c == b'\n')
+                    .unwrap_or(b.len());
+                S::Str(b[..end].to_vec())
+            }
+            Conv::Ub64enc => S::Str(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(s.as_bytes()?)
+                    .into_bytes(),
+            ),
+            Conv::Ub64dec => {
+                let b = s.as_bytes()?;
+                let trimmed = b
+                    .strip_suffix(b"==")
+                    .or_else(|| b.strip_suffix(b"="))
+                    .unwrap_or(b);
+                S::Bin(
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                        .decode(trimmed)
+                        .ok()?,
+                )
+            }
+            Conv::HostOnly => S::Str(split_host_port(s.as_bytes()?).0.to_vec()),
+            Conv::PortOnly => {
+                let p = split_host_port(s.as_bytes()?).1;
+                S::Sint(
+                    p.and_then(|p| std::str::from_utf8(p).ok()?.parse::<u16>().ok())
+                        .unwrap_or(0) as i64,
+                )
+            }
+            Conv::Nbsrv => S::Sint(ctx.nbsrv(Some(std::str::from_utf8(s.as_bytes()?).ok()?))?),
+            Conv::Debug => s,
             Conv::SetVar(v) => {
                 ctx.set_var(v.scope, &v.name, s.clone());
                 s

@@ -138,6 +138,23 @@ const CAPTURED: &[(&str, &str)] = &[
     ("str(HeLLo),lower", "hello"),
     ("str(HeLLo),upper", "HELLO"),
     ("str(a),json(ascii)", "a"),
+    ("str(xxaxbxx),ltrim(x)", "axbxx"),
+    ("str(xxaxbxx),rtrim(x)", "xxaxb"),
+    ("str(  ab  ),ltrim( )", "ab  "),
+    ("str(axyb),rtrim(yb)", "ax"),
+    ("str(ab\r\ncd),cut_crlf", "ab"),
+    ("str(ab\ncd),cut_crlf", "ab"),
+    ("bin(fbff),ub64enc", "-_8"),
+    ("bin(fbff),base64", "+/8="),
+    ("str(-_8),ub64dec,hex", "FBFF"),
+    ("str(aGVsbG8),ub64dec", "hello"),
+    ("str(www.ex.com:8080),host_only", "www.ex.com"),
+    ("str(www.ex.com:8080),port_only", "8080"),
+    ("str([::1]:80),host_only", "[::1]"),
+    ("str([::1]:80),port_only", "80"),
+    ("str(h),port_only", "0"),
+    ("str(h.com),host_only", "h.com"),
+    ("str(abc),debug", "abc"),
     ("meth(GET)", "GET"),
     ("bin(410042),length", "1"),
     ("bin(410042),hex", "410042"),
@@ -235,6 +252,8 @@ fn connection_and_proxy_fetches() {
     assert_eq!(t("nbsrv").as_deref(), Some("2"));
     assert_eq!(t("nbsrv(be2)").as_deref(), Some("0"));
     assert_eq!(t("nbsrv(nope)"), None);
+    assert_eq!(t("str(be2),nbsrv").as_deref(), Some("0"));
+    assert_eq!(t("str(be1),nbsrv").as_deref(), Some("2"));
     assert_eq!(t("be_conn").as_deref(), Some("9"));
     assert_eq!(t("be_conn(be2)").as_deref(), Some("1"));
     assert_eq!(t("fe_conn").as_deref(), Some("7"));
