@@ -81,6 +81,14 @@ pub trait SampleCtx {
     fn res_status(&self) -> Option<u16> {
         None
     }
+    /// Whether the client connection is TLS-terminated here (`ssl_fc`).
+    fn ssl_fc(&self) -> Option<bool> {
+        None
+    }
+    /// SNI the client sent on a TLS connection terminated here (`ssl_fc_sni`).
+    fn ssl_fc_sni(&self) -> Option<&str> {
+        None
+    }
     /// Response headers in order.
     fn res_headers(&self) -> Option<&http::HeaderMap> {
         None
@@ -186,6 +194,8 @@ pub struct FakeCtx {
     pub up: Vec<String>,
     /// fixed clock for `date`
     pub now: Option<i64>,
+    /// TLS terminated here, with this SNI
+    pub ssl: Option<(bool, Option<String>)>,
 }
 
 impl FakeCtx {
@@ -289,6 +299,12 @@ impl SampleCtx for FakeCtx {
     }
     fn res_headers(&self) -> Option<&http::HeaderMap> {
         self.res_headers.as_ref()
+    }
+    fn ssl_fc(&self) -> Option<bool> {
+        self.ssl.as_ref().map(|s| s.0)
+    }
+    fn ssl_fc_sni(&self) -> Option<&str> {
+        self.ssl.as_ref()?.1.as_deref()
     }
     fn var(&self, scope: VarScope, name: &str) -> Option<Sample> {
         self.vars.borrow().get(scope, name).cloned()

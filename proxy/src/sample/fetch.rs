@@ -165,6 +165,14 @@ pub enum Fetch {
     Payload(usize, usize),
     /// `req.rdp_cookie_cnt`
     RdpCookieCnt,
+    /// `req.ssl_sni`: SNI parsed from a buffered TLS ClientHello
+    ReqSslSni,
+    /// `req.ssl_hello_type`
+    ReqSslHelloType,
+    /// `ssl_fc`
+    SslFc,
+    /// `ssl_fc_sni`
+    SslFcSni,
     /// `wait_end`: data is complete when rules run here.
     WaitEnd,
 }
@@ -264,6 +272,12 @@ pub const FETCH_NAMES: &[&str] = &[
     "payload",
     "req.payload",
     "req.rdp_cookie_cnt",
+    "req.ssl_sni",
+    "req_ssl_sni",
+    "req.ssl_hello_type",
+    "req_ssl_hello_type",
+    "ssl_fc",
+    "ssl_fc_sni",
     "rdp_cookie_cnt",
     "wait_end",
 ];
@@ -553,6 +567,10 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         }
         "req.rdp_cookie_cnt" | "rdp_cookie_cnt" => (1, Fetch::RdpCookieCnt, T::Sint),
         "wait_end" => (0, Fetch::WaitEnd, T::Bool),
+        "req.ssl_sni" | "req_ssl_sni" => (0, Fetch::ReqSslSni, T::Str),
+        "req.ssl_hello_type" | "req_ssl_hello_type" => (0, Fetch::ReqSslHelloType, T::Sint),
+        "ssl_fc" => (0, Fetch::SslFc, T::Bool),
+        "ssl_fc_sni" => (0, Fetch::SslFcSni, T::Str),
         _ => {
             let hint = suggest(name, FETCH_NAMES.iter().copied())
                 .map(|s| format!(" (did you mean '{s}' maybe ?)"))
@@ -895,6 +913,17 @@ impl Fetch {
             }
             Fetch::RdpCookieCnt => int(fetch_misc::rdp_cookie(ctx.payload()?).is_some() as i64),
             Fetch::WaitEnd => Sample::Bool(true),
+            Fetch::ReqSslSni => Sample::str(fetch_misc::tls_sni(ctx.payload()?)?),
+            Fetch::ReqSslHelloType => {
+                let p = ctx.payload()?;
+                // A handshake record (0x16) whose first message type is at byte 5.
+                if p.len() < 6 || p[0] != 0x16 {
+                    return None;
+                }
+                int(p[5] as i64)
+            }
+            Fetch::SslFc => Sample::Bool(ctx.ssl_fc().unwrap_or(false)),
+            Fetch::SslFcSni => Sample::str(ctx.ssl_fc_sni()?),
             Fetch::Hdr { .. } | Fetch::Cook(..) | Fetch::UrlParam { .. } => return self.eval(ctx),
         })
     }

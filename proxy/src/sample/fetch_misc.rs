@@ -88,3 +88,91 @@ pub fn rdp_cookie(p: &[u8]) -> Option<&[u8]> {
     let end = v.iter().position(|&c| c == b'\r' || c == b'\n')?;
     Some(&v[..end])
 }
+
+/// The server name of a TLS ClientHello at the start of `p` (what `req.ssl_sni` reads
+/// during `tcp-request inspect-delay`). Any truncation or malformation gives `None`.
+pub fn tls_sni(p: &[u8]) -> Option<&[u8]> {
+    fn u16_at(p: &[u8], i: usize) -> Option<usize> {
+        Some(((*p.get(i)? as usize) << 8) | *p.get(i + 1)? as usize)
+    }
+    // Record header: handshake (0x16), version, length; then a ClientHello (1).
+    if *p.first()? != 0x16 || *p.get(5)? != 0x01 {
+        return None;
+    }
+    let rec_end = (5 + u16_at(p, 3)?).min(p.len());
+    let p = &p[..rec_end];
+    // Skip handshake header (4), client version (2), random (32).
+    let mut i = 5 + 4 + 2 + 32;
+    i += 1 + *p.get(i)? as usize; // session id
+    i += 2 + u16_at(p, i)?; // cipher suites
+    i += 1 + *p.get(i)? as usize; // compression methods
+    let ext_end = (i + 2 + u16_at(p, i)?).min(p.len());
+    i += 2;
+    while i + 4 <= ext_end {
+        let ty = u16_at(p, i)?;
+        let len = u16_at(p, i + 2)?;
+        let data = p.get(i + 4..i + 4 + len)?;
+        if ty == 0 {
+            // server_name: list length (2), then entries of type (1), length (2), name.
+            let mut j = 2;
+            while j + 3 <= data.len() {
+                let nlen = u16_at(data, j + 1)?;
+                let name = data.get(j + 3..j + 3 + nlen)?;
+                if data[j] == 0 {
+                    return Some(name);
+                }
+                j += 3 + nlen;
+            }
+            return None;
+        }
+        i += 4 + len;
+    }
+    None
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A minimal ClientHello carrying SNI `name`.
+    pub fn client_hello(name: &str) -> Vec<u8> {
+        let n = name.as_bytes();
+        let mut sni = vec![0, 0];
+        let list_len = 3 + n.len();
+        sni.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
+        sni.extend_from_slice(&(list_len as u16).to_be_bytes());
+        sni.push(0);
+        sni.extend_from_slice(&(n.len() as u16).to_be_bytes());
+        sni.extend_from_slice(n);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0u8; 32]);
+        body.push(0); // session id
+        body.extend_from_slice(&[0, 2, 0x13, 0x01]); // one cipher suite
+        body.extend_from_slice(&[1, 0]); // null compression
+        let mut ext = vec![0, 0x17, 0, 0]; // an empty extension first
+        ext.extend_from_slice(&sni);
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut hs = vec![1, 0, (body.len() >> 8) as u8, body.len() as u8];
+        hs.extend_from_slice(&body);
+        let mut rec = vec![0x16, 3, 1];
+        rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        rec.extend_from_slice(&hs);
+        rec
+    }
+
+    #[test]
+    fn sni() {
+        let ch = client_hello("www.example.com");
+        assert_eq!(tls_sni(&ch), Some(&b"www.example.com"[..]));
+        for cut in 0..ch.len() {
+            assert_eq!(tls_sni(&ch[..cut]), None, "truncated at {cut}");
+        }
+        assert_eq!(tls_sni(b"GET / HTTP/1.1\r\n"), None);
+        assert_eq!(parse_hex("4a"), Some(vec![0x4a]));
+        assert_eq!(
+            rdp_cookie(b"xx\r\nCookie: mstshash=bob\r\n"),
+            Some(&b"bob"[..])
+        );
+    }
+}

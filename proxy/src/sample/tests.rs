@@ -354,6 +354,22 @@ fn more_fetches() {
     assert_eq!(t("src").as_deref(), Some("2001:db8::2"));
     assert_eq!(t("req.rdp_cookie_cnt").as_deref(), Some("1"));
     assert_eq!(t("wait_end").as_deref(), Some("1"));
+    assert_eq!(t("req.ssl_hello_type"), None);
+    assert_eq!(t("ssl_fc").as_deref(), Some("0"));
+    assert_eq!(t("ssl_fc_sni"), None);
+    let mut tls = FakeCtx {
+        payload: Some(fetch_misc::tests::client_hello("a.example")),
+        ssl: Some((true, Some("b.example".into()))),
+        ..Default::default()
+    };
+    let tt = |e: &str| text(e, &tls);
+    assert_eq!(tt("req.ssl_sni").as_deref(), Some("a.example"));
+    assert_eq!(tt("req_ssl_sni").as_deref(), Some("a.example"));
+    assert_eq!(tt("req.ssl_hello_type").as_deref(), Some("1"));
+    assert_eq!(tt("ssl_fc").as_deref(), Some("1"));
+    assert_eq!(tt("ssl_fc_sni").as_deref(), Some("b.example"));
+    tls.payload = Some(b"\x16\x03".to_vec());
+    assert_eq!(text("req.ssl_sni", &tls), None);
     assert_eq!(t("bin(4142)").as_deref(), Some("AB"));
     assert_eq!(t("bool(false)").as_deref(), Some("0"));
     assert_eq!(t("meth(PURGE)").as_deref(), Some("PURGE"));
