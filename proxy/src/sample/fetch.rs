@@ -171,6 +171,18 @@ pub enum Fetch {
     ReqSslHelloType,
     /// `ssl_fc`
     SslFc,
+    /// `base32`: avalanched SDBM hash of `base`
+    Base32,
+    /// `base32+src`: `base32` (4 bytes) followed by the client address
+    Base32Src,
+    /// `req.hdr_names([delim])`
+    HdrNames(Vec<u8>),
+    /// `capture.req.method`
+    CaptureMethod,
+    /// `capture.req.uri`
+    CaptureUri,
+    /// `capture.req.ver`
+    CaptureVer,
     /// `ssl_fc_sni`
     SslFcSni,
     /// `wait_end`: data is complete when rules run here.
@@ -278,6 +290,12 @@ pub const FETCH_NAMES: &[&str] = &[
     "req_ssl_hello_type",
     "ssl_fc",
     "ssl_fc_sni",
+    "base32",
+    "base32+src",
+    "req.hdr_names",
+    "capture.req.method",
+    "capture.req.uri",
+    "capture.req.ver",
     "rdp_cookie_cnt",
     "wait_end",
 ];
@@ -570,6 +588,20 @@ pub fn parse_fetch(name: &str, args: Option<&[String]>) -> Result<(Fetch, SmpTyp
         "req.ssl_sni" | "req_ssl_sni" => (0, Fetch::ReqSslSni, T::Str),
         "req.ssl_hello_type" | "req_ssl_hello_type" => (0, Fetch::ReqSslHelloType, T::Sint),
         "ssl_fc" => (0, Fetch::SslFc, T::Bool),
+        "base32" => (0, Fetch::Base32, T::Sint),
+        "base32+src" => (0, Fetch::Base32Src, T::Bin),
+        "req.hdr_names" => (
+            1,
+            Fetch::HdrNames(
+                a.first()
+                    .map(|d| d.as_bytes().to_vec())
+                    .unwrap_or_else(|| b",".to_vec()),
+            ),
+            T::Str,
+        ),
+        "capture.req.method" => (0, Fetch::CaptureMethod, T::Str),
+        "capture.req.uri" => (0, Fetch::CaptureUri, T::Str),
+        "capture.req.ver" => (0, Fetch::CaptureVer, T::Str),
         "ssl_fc_sni" => (0, Fetch::SslFcSni, T::Str),
         _ => {
             let hint = suggest(name, FETCH_NAMES.iter().copied())
@@ -923,6 +955,37 @@ impl Fetch {
                 int(p[5] as i64)
             }
             Fetch::SslFc => Sample::Bool(ctx.ssl_fc().unwrap_or(false)),
+            Fetch::Base32 => {
+                let b = Fetch::Base.eval(ctx)?;
+                int(super::conv_hash::avalanche(super::conv_hash::sdbm(b.as_bytes()?)) as i64)
+            }
+            Fetch::Base32Src => {
+                let b = Fetch::Base.eval(ctx)?;
+                let h = super::conv_hash::avalanche(super::conv_hash::sdbm(b.as_bytes()?));
+                let mut v = h.to_be_bytes().to_vec();
+                match ctx.src()?.ip() {
+                    IpAddr::V4(a) => v.extend_from_slice(&a.octets()),
+                    IpAddr::V6(a) => v.extend_from_slice(&a.octets()),
+                }
+                Sample::Bin(v)
+            }
+            Fetch::HdrNames(delim) => {
+                let mut v = Vec::new();
+                for (i, name) in ctx.req_headers()?.iter().map(|(n, _)| n).enumerate() {
+                    if i > 0 {
+                        v.extend_from_slice(delim);
+                    }
+                    v.extend_from_slice(name.as_str().as_bytes());
+                }
+                Sample::Str(v)
+            }
+            Fetch::CaptureMethod => Sample::str(ctx.method()?),
+            Fetch::CaptureUri => Sample::str(ctx.uri()?),
+            Fetch::CaptureVer => {
+                let mut v = b"HTTP/".to_vec();
+                v.extend_from_slice(ctx.version()?);
+                Sample::Str(v)
+            }
             Fetch::SslFcSni => Sample::str(ctx.ssl_fc_sni()?),
             Fetch::Hdr { .. } | Fetch::Cook(..) | Fetch::UrlParam { .. } => return self.eval(ctx),
         })

@@ -187,6 +187,9 @@ const CAPTURED: &[(&str, &str)] = &[
     ("query", "a=1&b=x+y&b=2;e&z"),
     ("url", "/p?a=1&b=x+y&b=2;e&z"),
     ("hdr_ip(x-ip)", "10.1.2.3"),
+    ("capture.req.method", "GET"),
+    ("capture.req.uri", "/p?a=1&b=x+y&b=2;e&z"),
+    ("capture.req.ver", "HTTP/1.1"),
     ("str(aaa),regsub(^a,X,g)", "Xaa"),
     ("str(abab),regsub(^ab,X,g)", "Xab"),
     ("str(a1b22),regsub([0-9],#,g)", "a#b##"),
@@ -377,6 +380,28 @@ fn more_fetches() {
     assert_eq!(t("hdr"), None);
     assert_eq!(t("req.fhdr"), None);
     assert_eq!(t("req.hdr_cnt").as_deref(), Some("1"));
+}
+
+#[test]
+fn base32_and_header_names() {
+    // Captured from haproxy 2.6.12: GET /a/b?x=1 Host: ex.com from 127.0.0.1.
+    let mut c = FakeCtx::request("GET", "/a/b?x=1")
+        .hdr("host", "ex.com")
+        .hdr("user-agent", "curl")
+        .hdr("accept", "*/*");
+    c.src = Some("127.0.0.1:1".parse().unwrap());
+    let t = |e: &str| text(e, &c);
+    assert_eq!(t("base32").as_deref(), Some("3058019441"));
+    assert_eq!(t("base,sdbm(1)").as_deref(), Some("3058019441"));
+    assert_eq!(t("base32+src,hex").as_deref(), Some("B645AC717F000001"));
+    assert_eq!(
+        t("req.hdr_names").as_deref(),
+        Some("host,user-agent,accept")
+    );
+    assert_eq!(
+        t("req.hdr_names(;)").as_deref(),
+        Some("host;user-agent;accept")
+    );
 }
 
 #[test]
