@@ -561,6 +561,37 @@ fn maps() {
 }
 
 #[test]
+fn map_priorities_as_haproxy() {
+    // Captured from haproxy 2.6.12 with the same files: longest prefix for beg and ip,
+    // file order for sub, reg, dom, int; the first of duplicate keys.
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str, body: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, body).unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    let beg = p("beg.map", "/api api\n/api/v2 v2\n");
+    let subm = p("sub.map", "b first\nab second\n");
+    let reg = p("reg.map", "^/a first\n^/a/b second\n");
+    let dom = p("dom.map", "example.com ex\nwww.example.com www\n");
+    let ip = p("ip.map", "10.0.0.0/8 1\n10.1.0.0/16 2\n");
+    let int = p("int.map", "1:10 low\n5:20 mid\n");
+    let dup = p("dup.map", "x 1\nx 2\n");
+    let c = ctx();
+    let t = |e: String| text(&e, &c).unwrap_or_default();
+    assert_eq!(t(format!("str(/api/v2/x),map_beg({beg})")), "v2");
+    assert_eq!(t(format!("str(xaby),map_sub({subm})")), "first");
+    assert_eq!(t(format!("str(/a/b/c),map_reg({reg})")), "first");
+    assert_eq!(t(format!("str(www.example.com),map_dom({dom})")), "ex");
+    assert_eq!(t(format!("str(10.1.2.3),map_ip({ip})")), "2");
+    assert_eq!(t(format!("int(7),map_int({int})")), "low");
+    assert_eq!(t(format!("str(x),map({dup})")), "1");
+    assert_eq!(t(format!("str(/API),map_beg({beg},none)")), "none");
+    assert_eq!(t(format!("str(/api/v2/x),map_end({beg},none)")), "none");
+    assert_eq!(t(format!("str(/x/api/v2),map_end({beg},none)")), "v2");
+}
+
+#[test]
 fn acl_iteration_sees_every_occurrence() {
     let c = ctx();
     let e = SampleExpr::parse("hdr(x-a)").unwrap();
