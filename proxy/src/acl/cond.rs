@@ -123,6 +123,21 @@ impl Condition {
         }
     }
 
+    /// What the condition's fetches read (each kind once), so the config parser can
+    /// refuse e.g. a response header test in an `http-request` rule.
+    pub fn needs(&self) -> Vec<crate::sample::fetch::Needs> {
+        let mut out = Vec::new();
+        for t in self.groups.iter().flatten() {
+            for e in &t.acl.exprs {
+                let n = e.expr.needs();
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
     /// Three-valued evaluation (Miss only when the context expects more data).
     pub fn eval_result(&self, ctx: &dyn SampleCtx) -> AclResult {
         let mut r = AclResult::Fail;

@@ -224,6 +224,18 @@ fn shareable_between_threads() {
 }
 
 #[test]
+fn condition_needs() {
+    use crate::sample::fetch::Needs;
+    let mut set = AclSet::new();
+    set.add("st", &w("status 200")).unwrap();
+    let c = parse_condition(&w("if st || { path_beg /x } LOCALHOST"), &set).unwrap();
+    assert_eq!(
+        c.needs(),
+        vec![Needs::HttpRes, Needs::HttpReq, Needs::Nothing]
+    );
+}
+
+#[test]
 fn relink_sees_later_lines() {
     let c = req();
     let mut set = AclSet::new();

@@ -71,6 +71,12 @@ impl SampleExpr {
         })
     }
 
+    /// What the expression's fetch reads (see [`Needs`](super::fetch::Needs)); the config
+    /// parser compares it with what the rule's hook provides.
+    pub fn needs(&self) -> super::fetch::Needs {
+        self.fetch.needs()
+    }
+
     /// Applies the converters to one fetched sample.
     pub fn convert(&self, mut s: Sample, ctx: &dyn SampleCtx) -> Option<Sample> {
         for (c, tin) in &self.convs {

@@ -628,7 +628,74 @@ fn headers(ctx: &dyn SampleCtx, side: Side) -> Option<&http::HeaderMap> {
     }
 }
 
+/// What a fetch reads, so the config parser can refuse a fetch where its data cannot
+/// exist (haproxy: "may not be reliably used here because it needs ...").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// Always available (constants, addresses, proxy state, variables).
+    Nothing,
+    /// The layer-4 request buffer (tcp-request content).
+    ReqContent,
+    /// The HTTP request (headers, URI, method).
+    HttpReq,
+    /// The HTTP request body.
+    HttpReqBody,
+    /// The HTTP response.
+    HttpRes,
+}
+
+impl Needs {
+    /// haproxy's name for the data, as in its error message.
+    pub fn label(self) -> &'static str {
+        match self {
+            Needs::Nothing => "nothing",
+            Needs::ReqContent => "request contents",
+            Needs::HttpReq => "HTTP request headers",
+            Needs::HttpReqBody => "HTTP request body",
+            Needs::HttpRes => "HTTP response headers",
+        }
+    }
+}
+
 impl Fetch {
+    /// What this fetch reads.
+    pub fn needs(&self) -> Needs {
+        match self {
+            Fetch::Method
+            | Fetch::Path
+            | Fetch::Url
+            | Fetch::Query
+            | Fetch::Base
+            | Fetch::Base32
+            | Fetch::Base32Src
+            | Fetch::UrlParam { .. }
+            | Fetch::ReqVer
+            | Fetch::FirstReq
+            | Fetch::HdrNames(_)
+            | Fetch::CaptureMethod
+            | Fetch::CaptureUri
+            | Fetch::CaptureVer => Needs::HttpReq,
+            Fetch::Hdr { side, .. }
+            | Fetch::HdrCnt { side, .. }
+            | Fetch::HdrIp { side, .. }
+            | Fetch::HdrVal { side, .. }
+            | Fetch::Cook(side, _)
+            | Fetch::CookCnt(side, _)
+            | Fetch::CookVal(side, _) => match side {
+                Side::Req => Needs::HttpReq,
+                Side::Res => Needs::HttpRes,
+            },
+            Fetch::Status => Needs::HttpRes,
+            Fetch::ReqBody | Fetch::ReqBodyLen => Needs::HttpReqBody,
+            Fetch::ReqLen
+            | Fetch::Payload(..)
+            | Fetch::RdpCookieCnt
+            | Fetch::ReqSslSni
+            | Fetch::ReqSslHelloType => Needs::ReqContent,
+            _ => Needs::Nothing,
+        }
+    }
+
     /// Whether in ACLs this fetch yields every occurrence (headers, cookies, parameters).
     pub fn multi(&self) -> bool {
         matches!(

@@ -405,6 +405,19 @@ fn base32_and_header_names() {
 }
 
 #[test]
+fn data_needs() {
+    use super::fetch::Needs;
+    let n = |e: &str| SampleExpr::parse(e).unwrap().needs();
+    assert_eq!(n("src"), Needs::Nothing);
+    assert_eq!(n("req.hdr(host),lower"), Needs::HttpReq);
+    assert_eq!(n("res.fhdr_cnt"), Needs::HttpRes);
+    assert_eq!(n("status"), Needs::HttpRes);
+    assert_eq!(n("req.body"), Needs::HttpReqBody);
+    assert_eq!(n("req.ssl_sni"), Needs::ReqContent);
+    assert_eq!(Needs::HttpRes.label(), "HTTP response headers");
+}
+
+#[test]
 fn empty_cookies() {
     // Captured from haproxy 2.6.12 with "Cookie: c=" / "Cookie: c=1" / "Cookie: c".
     let t = |ck: &str, e: &str| text(e, &FakeCtx::request("GET", "/").hdr("cookie", ck));
