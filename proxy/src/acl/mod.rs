@@ -221,12 +221,14 @@ impl AclExpr {
         let mut hit = false;
         let want = self.pats.kind.input_type();
         // Fast path: string tests on strings borrowed from the request, no copy at all.
+        // `-m found` on such strings only needs to know one exists.
+        let found = self.pats.kind == MatchKind::Found;
         if self.expr.convs.is_empty()
-            && want == crate::sample::SmpType::Str
+            && (want == crate::sample::SmpType::Str || found)
             && self.expr.out_type == crate::sample::SmpType::Str
             && self.expr.fetch.each_bytes(ctx, &mut |b| {
                 seen = true;
-                hit = self.pats.lookup_bytes(b).is_some();
+                hit = found || self.pats.lookup_bytes(b).is_some();
                 hit
             })
         {

@@ -493,8 +493,10 @@ fn constant_patterns_do_not_allocate() {
     set.add("img", &w("path_dir img")).unwrap();
     set.add("png", &w("path_reg \\.png$")).unwrap();
     set.add("lst", &w("hdr(x-list) b")).unwrap();
+    set.add("has_host", &w("req.hdr(host) -m found")).unwrap();
+    set.add("len", &w("path -m len gt 3")).unwrap();
     let cnd = parse_condition(
-        &w("if host dom st img png lst METH_GET || !LOCALHOST"),
+        &w("if host dom st img png lst has_host len METH_GET || !LOCALHOST"),
         &set,
     )
     .unwrap();
