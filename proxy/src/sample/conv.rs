@@ -761,13 +761,21 @@ impl Conv {
             Conv::JsonQuery(path, int) => {
                 let v: serde_json::Value = serde_json::from_slice(s.as_bytes()?).ok()?;
                 match cs::json_query(&v, path)? {
-                    serde_json::Value::String(t) => S::str(t),
+                    serde_json::Value::String(t) => S::Str(cs::json_latin1(t)),
                     serde_json::Value::Bool(b) => S::Bool(*b),
-                    serde_json::Value::Number(n) if *int => S::Sint(n.as_i64()?),
-                    serde_json::Value::Number(n) => match n.as_i64() {
+                    // haproxy reads numbers as doubles: 'int' truncates (and fails out of
+                    // range), otherwise the text is printf's "%g" (1e3 -> 1000).
+                    serde_json::Value::Number(n) if *int => match n.as_i64() {
                         Some(i) => S::Sint(i),
-                        None => S::str(n.to_string()),
+                        None => {
+                            let f = n.as_f64()?;
+                            if !(-9.2e18..=9.2e18).contains(&f) {
+                                return None;
+                            }
+                            S::Sint(f as i64)
+                        }
                     },
+                    serde_json::Value::Number(n) => S::Str(cs::fmt_g(n.as_f64()?)?),
                     _ => return None,
                 }
             }

@@ -298,6 +298,39 @@ pub fn json_query<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_
     Some(cur)
 }
 
+/// printf's `%g` of a double, as haproxy prints JSON numbers.
+pub fn fmt_g(f: f64) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 64];
+    // SAFETY: the format is a NUL-terminated literal taking one double; snprintf writes at
+    // most buf.len() bytes including the NUL and returns the length it wanted.
+    let n = unsafe {
+        libc::snprintf(
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            c"%g".as_ptr(),
+            f,
+        )
+    };
+    let n = usize::try_from(n).ok()?.min(buf.len() - 1);
+    Some(buf[..n].to_vec())
+}
+
+/// A JSON string as haproxy's mjson unescapes it: characters up to U+00FF become one
+/// byte (`\u00e9` gives 0xE9, not UTF-8), others stay UTF-8.
+pub fn json_latin1(t: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(t.len());
+    for ch in t.chars() {
+        let c = ch as u32;
+        if c < 0x100 {
+            out.push(c as u8);
+        } else {
+            let mut b = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

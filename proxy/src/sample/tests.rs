@@ -418,6 +418,29 @@ fn data_needs() {
 }
 
 #[test]
+fn json_query_numbers_and_strings() {
+    // Captured from haproxy 2.6.12 with this document in a header.
+    let doc = r#"{"a":"x\"y\u00e9","n":-3,"e":1e3,"f":1.5,"o":{"k":1},"t":false,"z":null,"arr":[{"k":"v"}],"big":12345678901234567890}"#;
+    let c = FakeCtx::request("GET", "/").hdr("x-j", doc);
+    let q = |path: &str| {
+        let e = SampleExpr::parse(&format!("req.fhdr(x-j),json_query('{path}')")).unwrap();
+        e.eval(&c).map(|s| s.to_text().into_owned())
+    };
+    assert_eq!(q("$.a"), Some(b"x\"y\xe9".to_vec()));
+    assert_eq!(q("$.n").as_deref(), Some(&b"-3"[..]));
+    assert_eq!(q("$.n','int").as_deref(), Some(&b"-3"[..]));
+    assert_eq!(q("$.e").as_deref(), Some(&b"1000"[..]));
+    assert_eq!(q("$.f','int").as_deref(), Some(&b"1"[..]));
+    assert_eq!(q("$.o"), None);
+    assert_eq!(q("$.t").as_deref(), Some(&b"0"[..]));
+    assert_eq!(q("$.z"), None);
+    assert_eq!(q("$.arr[0].k").as_deref(), Some(&b"v"[..]));
+    assert_eq!(q("$.nope"), None);
+    assert_eq!(q("$.big").as_deref(), Some(&b"1.23457e+19"[..]));
+    assert_eq!(q("$.big','int"), None);
+}
+
+#[test]
 fn empty_cookies() {
     // Captured from haproxy 2.6.12 with "Cookie: c=" / "Cookie: c=1" / "Cookie: c".
     let t = |ck: &str, e: &str| text(e, &FakeCtx::request("GET", "/").hdr("cookie", ck));
