@@ -140,11 +140,12 @@ pub trait SampleCtx {
     fn more_data_expected(&self) -> bool {
         false
     }
-    /// Current time in seconds since the epoch (`date`); default: the system clock.
-    fn now_unix(&self) -> i64 {
+    /// Current time in microseconds since the epoch (`date`); default: the system clock.
+    /// A data path may return its cached per-loop date instead, as haproxy does.
+    fn now_us(&self) -> i64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
+            .map(|d| d.as_micros() as i64)
             .unwrap_or(0)
     }
 }
@@ -192,7 +193,7 @@ pub struct FakeCtx {
     pub srv_conns: Option<i64>,
     /// servers up, as "be/srv"
     pub up: Vec<String>,
-    /// fixed clock for `date`
+    /// fixed clock for `date`, in microseconds
     pub now: Option<i64>,
     /// TLS terminated here, with this SNI
     pub ssl: Option<(bool, Option<String>)>,
@@ -341,7 +342,7 @@ impl SampleCtx for FakeCtx {
         self.backend(be)
             .map(|b| if b.0 > 0 { b.2 / b.0 } else { b.2 })
     }
-    fn now_unix(&self) -> i64 {
-        self.now.unwrap_or(1_700_000_000)
+    fn now_us(&self) -> i64 {
+        self.now.unwrap_or(1_700_000_000_000_000)
     }
 }

@@ -985,12 +985,15 @@ impl Fetch {
             }
             Fetch::Const(s) => s.clone(),
             Fetch::Date(off, unit) => {
-                let secs = ctx.now_unix().saturating_add(*off);
+                // The offset is in the unit asked for (haproxy: date(1000,ms) is one
+                // second ahead of date(0,ms)), and ms/us keep the sub-second part.
+                let us = ctx.now_us();
                 int(match unit {
-                    TimeUnit::S => secs,
-                    TimeUnit::Ms => secs.saturating_mul(1000),
-                    TimeUnit::Us => secs.saturating_mul(1_000_000),
-                })
+                    TimeUnit::S => us.div_euclid(1_000_000),
+                    TimeUnit::Ms => us.div_euclid(1000),
+                    TimeUnit::Us => us,
+                }
+                .saturating_add(*off))
             }
             Fetch::Rand(range) => {
                 let r = fetch_misc::random_u32() as i64;

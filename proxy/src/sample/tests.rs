@@ -234,7 +234,7 @@ fn connection_and_proxy_fetches() {
         status: Some(404),
         payload: Some(b"\x16\x03\x01abc".to_vec()),
         req_body: Some(b"body".to_vec()),
-        now: Some(1000),
+        now: Some(1_000_123_456),
         ..Default::default()
     };
     c.backends.insert("be1".into(), (2, 9, 6, 11));
@@ -275,7 +275,9 @@ fn connection_and_proxy_fetches() {
     assert_eq!(t("req.body").as_deref(), Some("body"));
     assert_eq!(t("date").as_deref(), Some("1000"));
     assert_eq!(t("date(10)").as_deref(), Some("1010"));
-    assert_eq!(t("date(1,ms)").as_deref(), Some("1001000"));
+    assert_eq!(t("date(0,ms)").as_deref(), Some("1000123"));
+    assert_eq!(t("date(1000,ms)").as_deref(), Some("1001123"));
+    assert_eq!(t("date(5,us)").as_deref(), Some("1000123461"));
     assert_eq!(t("always_true").as_deref(), Some("1"));
     assert_eq!(t("always_false").as_deref(), Some("0"));
     assert_eq!(t("nbproc").as_deref(), Some("1"));
