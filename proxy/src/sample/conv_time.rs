@@ -33,9 +33,11 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `http_date([offset[,unit]])`: IMF-fixdate; with ms/us units the fraction is printed
-/// (".123"), as haproxy 2.6 does.
+/// (".123"), as haproxy 2.6 does. `offset` is in the same unit as `value`.
 pub fn http_date(value: i64, offset: i64, unit_div: i64) -> Option<Vec<u8>> {
-    let secs = value.div_euclid(unit_div).checked_add(offset)?;
+    // The offset is in the same unit as the value (haproxy: http_date(1000,ms) adds 1s).
+    let value = value.checked_add(offset)?;
+    let secs = value.div_euclid(unit_div);
     let frac = value.rem_euclid(unit_div);
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);
