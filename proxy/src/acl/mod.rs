@@ -234,6 +234,8 @@ impl AclExpr {
         {
             return self.result(seen, hit, ctx);
         }
+        #[cfg(test)]
+        SLOW_PATH.with(|n| n.set(n.get() + 1));
         self.expr.eval_each(ctx, &mut |s| {
             seen = true;
             let s = if want == crate::sample::SmpType::Any {
@@ -256,6 +258,12 @@ impl AclExpr {
             AclResult::Fail
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Counts evaluations that had to build owned samples (tests check the hot path).
+    static SLOW_PATH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// A named ACL: the lines declared under the same name, ORed.
