@@ -77,6 +77,23 @@ impl SampleExpr {
         self.fetch.needs()
     }
 
+    /// Proxies and servers named in the fetch's arguments (`nbsrv(be)`, `srv_is_up(be/srv)`,
+    /// `fe_conn(fe)`...), as (proxy, server): the config parser checks they exist, as
+    /// haproxy does when it resolves these arguments.
+    pub fn proxy_refs(&self) -> Vec<(&str, Option<&str>)> {
+        use super::fetch::Fetch as F;
+        match &self.fetch {
+            F::Nbsrv(Some(p))
+            | F::BeConn(Some(p))
+            | F::FeConn(Some(p))
+            | F::Connslots(Some(p))
+            | F::Queue(Some(p))
+            | F::AvgQueue(Some(p)) => vec![(p.as_str(), None)],
+            F::SrvIsUp(b, s) => vec![(b.as_str(), Some(s.as_str()))],
+            _ => Vec::new(),
+        }
+    }
+
     /// Applies the converters to one fetched sample.
     pub fn convert(&self, mut s: Sample, ctx: &dyn SampleCtx) -> Option<Sample> {
         for (c, tin) in &self.convs {

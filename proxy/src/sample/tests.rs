@@ -411,6 +411,23 @@ fn base32_and_header_names() {
 }
 
 #[test]
+fn proxy_references() {
+    let r = |e: &str| {
+        SampleExpr::parse(e)
+            .unwrap()
+            .proxy_refs()
+            .into_iter()
+            .map(|(p, s)| format!("{p}/{}", s.unwrap_or("")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(r("nbsrv(app)"), vec!["app/"]);
+    assert_eq!(r("srv_is_up(app/s1)"), vec!["app/s1"]);
+    assert_eq!(r("fe_conn(web),add(1)"), vec!["web/"]);
+    assert!(r("nbsrv").is_empty());
+    assert!(r("path").is_empty());
+}
+
+#[test]
 fn data_needs() {
     use super::fetch::Needs;
     let n = |e: &str| SampleExpr::parse(e).unwrap().needs();
