@@ -5,6 +5,7 @@
 //! `frontend` takes an accepted connection to `tcp` (layer 4) or `http` (layer 7); `backend`
 //! holds servers and balancing; `app` and `process` tie the process together.
 
+pub mod acl;
 pub mod app;
 pub mod args;
 pub mod backend;
@@ -18,6 +19,7 @@ pub mod master;
 pub mod net;
 pub mod process;
 pub mod runtime;
+pub mod sample;
 pub mod tcp;
 pub mod version;
 pub mod worker;
