@@ -26,7 +26,7 @@ pub async fn serve(
     let accepted = Instant::now();
     // The local address costs a system call: only asked when a log line or a server
     // addressed by port offset needs it.
-    let needs_local = fe.logger.is_some() || fe.backend.as_ref().is_some_and(|b| b.needs_dst_port);
+    let needs_local = fe.logger.is_some() || fe.needs_local;
     let local = if needs_local {
         client.local_addr()
     } else {
@@ -51,10 +51,10 @@ pub async fn serve(
     }
     match fe.mode {
         Mode::Tcp => {
-            let sess = crate::tcp::serve(&fe, client, peer, local).await;
+            let sess = crate::tcp::serve(&rt, &fe, client, peer, local).await;
             if let Some(id) = debug_id {
-                let px = fe
-                    .backend
+                let px = sess
+                    .be
                     .as_ref()
                     .map_or(fe.name.as_str(), |b| b.name.as_str());
                 crate::debug::closed(id, px, Some(cfd), None);
@@ -63,7 +63,10 @@ pub async fn serve(
                 if fe.dontlognull && sess.outcome.bytes_in == 0 {
                     return;
                 }
-                let be_name = fe.backend.as_ref().map_or("", |b| b.name.as_str());
+                let be_name = sess
+                    .be
+                    .as_ref()
+                    .map_or(fe.name.as_str(), |b| b.name.as_str());
                 let mut f = LogFields::new(accept_date);
                 f.client = addr(peer);
                 f.frontend_addr = addr(local);
@@ -78,8 +81,8 @@ pub async fn serve(
                 f.termination_state = [sess.outcome.cause, sess.outcome.stage];
                 f.actconn = rt.actconn.load(Relaxed) as u32;
                 f.feconn = fe.feconn.load(Relaxed) as u32;
-                f.beconn = fe
-                    .backend
+                f.beconn = sess
+                    .be
                     .as_ref()
                     .map_or(0, |b| b.beconn.load(Relaxed) as u32);
                 f.srv_conn = sess.server.as_ref().map_or(0, |s| s.current());

@@ -20,6 +20,7 @@ pub mod net;
 pub mod process;
 pub mod runtime;
 pub mod sample;
+pub mod stream_ctx;
 pub mod tcp;
 pub mod version;
 pub mod worker;

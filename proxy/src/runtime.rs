@@ -46,9 +46,16 @@ pub struct Frontend {
     pub timeouts: Timeouts,
     /// Frontend `maxconn`.
     pub maxconn: Limit,
-    /// Where traffic goes: the first `use_backend` (no conditions yet) or `default_backend`,
-    /// or the section itself for a `listen`.
+    /// `use_backend` rules in order: the first whose condition holds (or that has none)
+    /// picks the backend.
+    pub switching: Vec<(Option<crate::acl::Condition>, Arc<BackendRt>)>,
+    /// Where the rest goes: `default_backend`, or the section itself for a `listen`.
     pub backend: Option<Arc<BackendRt>>,
+    /// `monitor fail` conditions: any that holds makes `monitor-uri` answer 503.
+    pub monitor_fail: Vec<crate::acl::Condition>,
+    /// Whether streams need the local address (rules may fetch `dst`, servers may be
+    /// addressed by port offset); otherwise it is never asked for.
+    pub needs_local: bool,
     /// `option forwardfor` of the frontend.
     pub forwardfor: Option<ForwardFor>,
     /// Client-side connection mode.
@@ -88,6 +95,8 @@ pub struct BackendRt {
     pub http_reuse: HttpReuse,
     /// `option forwardfor` of the backend.
     pub forwardfor: Option<ForwardFor>,
+    /// `option allbackups`.
+    pub allbackups: bool,
     /// Server-side connection mode (`option http-server-close`/`httpclose` here too).
     pub http_conn_mode: HttpConnMode,
     /// Error pages used for errors this backend causes.
@@ -153,6 +162,7 @@ impl Runtime {
                 redispatch: p.redispatch,
                 http_reuse: p.http_reuse,
                 forwardfor: p.forwardfor.clone(),
+                allbackups: p.allbackups,
                 http_conn_mode: p.http_conn_mode,
                 errors: ErrorPages::build(&p.errorfiles)?,
                 lb: Backend::new(p),
@@ -166,23 +176,19 @@ impl Runtime {
         }
         let mut frontends = Vec::new();
         for p in cfg.proxies.iter().filter(|p| p.cap.frontend && !p.disabled) {
-            let target = p
-                .use_backends
-                .first()
-                .map(|u| u.backend.as_str())
-                .or(p.default_backend.as_deref())
-                .or(if p.cap.backend {
-                    Some(p.name.as_str())
-                } else {
-                    None
-                });
-            let backend = match target {
-                Some(name) => Some(
-                    backends
-                        .get(name)
-                        .cloned()
-                        .ok_or_else(|| format!("proxy '{}': no backend '{name}'", p.name))?,
-                ),
+            let lookup = |name: &str| {
+                backends
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| format!("proxy '{}': no backend '{name}'", p.name))
+            };
+            let mut switching = Vec::with_capacity(p.use_backends.len());
+            for u in &p.use_backends {
+                switching.push((u.cond.clone(), lookup(&u.backend)?));
+            }
+            let backend = match p.default_backend.as_deref() {
+                Some(name) => Some(lookup(name)?),
+                None if p.cap.backend => Some(lookup(&p.name)?),
                 None => None,
             };
             frontends.push(Arc::new(Frontend {
@@ -191,7 +197,12 @@ impl Runtime {
                 mode: p.mode,
                 timeouts: p.timeouts,
                 maxconn: Limit::new(p.maxconn),
+                needs_local: !switching.is_empty()
+                    || !p.monitor_fail.is_empty()
+                    || backend.as_ref().is_some_and(|b| b.needs_dst_port),
+                switching,
                 backend,
+                monitor_fail: p.monitor_fail.clone(),
                 forwardfor: p.forwardfor.clone(),
                 http_conn_mode: p.http_conn_mode,
                 monitor_uri: p.monitor_uri.clone(),
@@ -272,6 +283,23 @@ pub fn check_global_logs(cfg: &Config) -> Vec<String> {
                 .map(|e| format!("{}: {e}", l.loc))
         })
         .collect()
+}
+
+impl Frontend {
+    /// The backend for a stream: the first `use_backend` rule that matches, else the
+    /// default one.
+    pub fn choose_backend(&self, ctx: &dyn crate::sample::SampleCtx) -> Option<&Arc<BackendRt>> {
+        self.switching
+            .iter()
+            .find(|(cond, _)| cond.as_ref().is_none_or(|c| c.eval(ctx)))
+            .map(|(_, b)| b)
+            .or(self.backend.as_ref())
+    }
+
+    /// Whether `monitor fail` says the service is down.
+    pub fn monitor_failing(&self, ctx: &dyn crate::sample::SampleCtx) -> bool {
+        self.monitor_fail.iter().any(|c| c.eval(ctx))
+    }
 }
 
 /// Counts one open connection on the process and a frontend; undone on drop.

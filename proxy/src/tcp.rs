@@ -16,7 +16,8 @@ use std::sync::Arc;
 use crate::backend::{LbRequest, RetryDecision, ServerGuard, ServerState, SrcOnly};
 use crate::net::connect::{connect, ConnectError};
 use crate::net::stream::Stream;
-use crate::runtime::{BackendRt, Frontend};
+use crate::runtime::{BackendRt, Frontend, Runtime};
+use crate::stream_ctx::StreamCtx;
 
 /// The size of each direction's buffer: haproxy's default `tune.bufsize`.
 const BUF_SIZE: usize = 16 * 1024;
@@ -38,6 +39,8 @@ pub struct Outcome {
 /// What a TCP session did, for its log line.
 #[derive(Debug, Default)]
 pub struct Session {
+    /// The backend chosen.
+    pub be: Option<Arc<BackendRt>>,
     /// How it ended.
     pub outcome: Outcome,
     /// The server it went to.
@@ -52,6 +55,7 @@ pub struct Session {
 
 /// Serves one TCP-mode connection to its end.
 pub async fn serve(
+    rt: &Runtime,
     fe: &Frontend,
     client: Stream,
     peer: Option<SocketAddr>,
@@ -62,7 +66,16 @@ pub async fn serve(
         t_connect: -1,
         ..Session::default()
     };
-    let Some(be) = fe.backend.as_ref() else {
+    let stream = StreamCtx {
+        rt,
+        fe,
+        be: None,
+        src: peer,
+        dst: local,
+        http: None,
+    };
+    sess.be = fe.choose_backend(&stream).cloned();
+    let Some(be) = sess.be.clone() else {
         sess.outcome = Outcome {
             cause: b'P',
             stage: b'R',
@@ -70,6 +83,7 @@ pub async fn serve(
         };
         return sess;
     };
+    let be = &*be;
     let _beconn = BeConn::new(be);
     let dst_port = local.map(|a| a.port());
     let req = SrcOnly(peer.map(|p| p.ip()));

@@ -139,6 +139,8 @@ pub const PROXY: &[&str] = &[
     "log",
     "server",
     "default-server",
+    "acl",
+    "monitor",
     "contimeout",
     "clitimeout",
     "srvtimeout",
@@ -146,7 +148,6 @@ pub const PROXY: &[&str] = &[
 
 /// Proxy keywords haproxy 2.6 has and Fulcrum does not implement yet.
 pub const PROXY_UNSUPPORTED: &[&str] = &[
-    "acl",
     "http-request",
     "http-response",
     "http-after-response",
@@ -190,7 +191,6 @@ pub const PROXY_UNSUPPORTED: &[&str] = &[
     "source",
     "persist",
     "rate-limit",
-    "monitor",
     "declare",
     "max-keep-alive-queue",
     "bind-process",

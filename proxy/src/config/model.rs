@@ -156,6 +156,8 @@ pub struct Proxy {
     pub http_reuse: HttpReuse,
     /// `monitor-uri`.
     pub monitor_uri: Option<String>,
+    /// `monitor fail if|unless COND` lines: any that matches makes `monitor-uri` answer 503.
+    pub monitor_fail: Vec<crate::acl::Condition>,
     /// `errorfile CODE FILE`: the raw HTTP response to send, read at parse time.
     pub errorfiles: BTreeMap<u16, Vec<u8>>,
     /// `default_backend`.
@@ -305,6 +307,8 @@ pub struct UseBackend {
     pub loc: Loc,
     /// The backend name.
     pub backend: String,
+    /// `if`/`unless` condition; `None` always matches.
+    pub cond: Option<crate::acl::Condition>,
 }
 
 /// `balance`.

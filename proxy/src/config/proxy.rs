@@ -91,6 +91,8 @@ pub struct Section {
     /// Where `option httplog` was set (here or in the defaults section), for the warning
     /// when the proxy is not in HTTP mode.
     pub httplog_loc: Option<Loc>,
+    /// The `acl` lines seen so far (with haproxy's predefined ACLs); conditions refer to them.
+    pub acls: crate::acl::AclSet,
 }
 
 /// A fresh proxy with haproxy's built-in defaults.
@@ -112,6 +114,7 @@ pub fn blank_proxy(name: &str, loc: &Loc, cap: Capabilities) -> Proxy {
         http_conn_mode: HttpConnMode::KeepAlive,
         http_reuse: HttpReuse::Safe,
         monitor_uri: None,
+        monitor_fail: Vec::new(),
         errorfiles: Default::default(),
         default_backend: None,
         use_backends: Vec::new(),
@@ -152,6 +155,7 @@ impl Section {
         proxy.binds.clear();
         proxy.servers.clear();
         proxy.use_backends.clear();
+        proxy.monitor_fail.clear();
         Section {
             kind,
             proxy,
@@ -160,6 +164,7 @@ impl Section {
             default_backend_loc,
             server_custom_id: Vec::new(),
             httplog_loc,
+            acls: crate::acl::AclSet::new(),
         }
     }
 
@@ -370,20 +375,61 @@ pub fn proxy_keyword(
             }
             match args.first() {
                 None => err(diags, "'use_backend' expects a backend name.".into()),
-                Some(_) if matches!(args.get(1).map(String::as_str), Some("if" | "unless")) => {
-                    err(diags, "'use_backend' conditions need the ACL engine: not supported yet".into())
+                Some(b) if b.contains("%[") => {
+                    err(diags, "'use_backend' with a dynamic name (log-format) is not supported yet".into())
                 }
-                Some(_) if args.len() > 1 => err(
-                    diags,
-                    format!("'use_backend' expects 'if' or 'unless' followed by a condition after the backend name, got '{}'.", args[1]),
-                ),
                 Some(b) => {
-                    if b.contains("%[") {
-                        err(diags, "'use_backend' with a dynamic name (log-format) is not supported yet".into());
-                    } else {
-                        sec.proxy.use_backends.push(UseBackend { loc: loc.clone(), backend: b.clone() });
+                    let cond = match args.get(1).map(String::as_str) {
+                        None => None,
+                        Some("if" | "unless") => {
+                            match crate::acl::parse_condition(&args[1..], &sec.acls) {
+                                Ok(c) => Some(c),
+                                Err(e) => {
+                                    err(diags, format!("error detected while parsing switching rule : {e}."));
+                                    return;
+                                }
+                            }
+                        }
+                        Some(o) => {
+                            err(
+                                diags,
+                                format!("'use_backend' expects 'if' or 'unless' followed by a condition after the backend name, got '{o}'."),
+                            );
+                            return;
+                        }
+                    };
+                    sec.proxy.use_backends.push(UseBackend { loc: loc.clone(), backend: b.clone(), cond });
+                }
+            }
+        }
+        "acl" => {
+            if sec.kind == Kind::Defaults {
+                let which = if sec.proxy.name.is_empty() { "anonymous " } else { "" };
+                err(diags, format!("'acl' not allowed in {which}'defaults' section."));
+                return;
+            }
+            match args.first() {
+                None => err(diags, "'acl' expects an ACL name and a criterion.".into()),
+                Some(name) => match sec.acls.add(name, &args[1..]) {
+                    Ok(Some(w)) => diags.push(Diag::warning(loc, w)),
+                    Ok(None) => {}
+                    Err(e) => err(diags, format!("error detected while parsing ACL '{name}' : {e}.")),
+                },
+            }
+        }
+        "monitor" => {
+            if !sec.allowed(loc, kw, false, true, false, false, "", diags) {
+                return;
+            }
+            match args.first().map(String::as_str) {
+                Some("fail") if matches!(args.get(1).map(String::as_str), Some("if" | "unless")) => {
+                    match crate::acl::parse_condition(&args[1..], &sec.acls) {
+                        Ok(c) => sec.proxy.monitor_fail.push(c),
+                        Err(e) => err(diags, format!("error detected while parsing a 'monitor fail' condition : {e}.")),
                     }
                 }
+                Some("fail") => err(diags, "'monitor fail' requires either 'if' or 'unless' followed by a condition.".into()),
+                _ => err(diags, "'monitor' only supports 'fail'.".into()),
             }
         }
         "balance" => match parse_balance(args) {

@@ -37,6 +37,7 @@ pub async fn serve(
     let state = SessionState::new();
     let state_for_stop = state.clone();
     let ctx = Rc::new(SessionCtx {
+        rt: rt.clone(),
         fe,
         peer,
         local,

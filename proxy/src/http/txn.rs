@@ -23,6 +23,8 @@ use crate::runtime::{conn_mode, forwardfor, BackendRt, Frontend};
 /// What a client connection knows that its requests need.
 #[derive(Debug)]
 pub struct SessionCtx {
+    /// The runtime (rules may look at any proxy's state).
+    pub rt: Arc<crate::runtime::Runtime>,
     /// The frontend.
     pub fe: Arc<Frontend>,
     /// The client's address.
@@ -169,13 +171,33 @@ async fn respond(
     info: &mut TxnInfo,
 ) -> Result<Response<ProxyBody>, std::convert::Infallible> {
     let fe = &ctx.fe;
+    let stream = crate::stream_ctx::StreamCtx {
+        rt: &ctx.rt,
+        fe,
+        be: None,
+        src: ctx.peer,
+        dst: ctx.local,
+        http: Some(crate::stream_ctx::HttpView {
+            method: req.method(),
+            uri: req.uri(),
+            version: req.version(),
+            headers: req.headers(),
+            first: ctx.first_request.get(),
+        }),
+    };
     if let Some(uri) = &fe.monitor_uri {
         let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
         if target == uri {
-            return Ok(error_response(&fe.errors, 200, false));
+            // `monitor fail`: the health endpoint reports the service down.
+            let status = if fe.monitor_failing(&stream) {
+                503
+            } else {
+                200
+            };
+            return Ok(error_response(&fe.errors, status, false));
         }
     }
-    let Some(be) = fe.backend.clone() else {
+    let Some(be) = fe.choose_backend(&stream).cloned() else {
         return Ok(error_response(&fe.errors, 503, false));
     };
     info.be = Some(be.clone());

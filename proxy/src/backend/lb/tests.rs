@@ -684,6 +684,7 @@ pub(crate) fn proxy(balance: Balance, hash_type: HashType, servers: &[S]) -> Pro
         http_conn_mode: HttpConnMode::Close,
         http_reuse: HttpReuse::Safe,
         monitor_uri: None,
+        monitor_fail: Vec::new(),
         errorfiles: Default::default(),
         default_backend: None,
         use_backends: Vec::new(),
