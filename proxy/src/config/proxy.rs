@@ -393,7 +393,7 @@ pub fn proxy_keyword(
                         Some(o) => {
                             err(
                                 diags,
-                                format!("'use_backend' expects 'if' or 'unless' followed by a condition after the backend name, got '{o}'."),
+                                format!("unexpected keyword '{o}' after switching rule, only 'if' and 'unless' are allowed."),
                             );
                             return;
                         }
