@@ -3,4 +3,5 @@
 //! Election is VRRPv3 ([`vrrp`]); the address is moved by one or more [`mover`]s; the
 //! local proxy is watched from outside by [`probe`].
 
+pub mod config;
 pub mod vrrp;
