@@ -171,7 +171,9 @@ impl FromStr for Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = a.parse().map_err(|_| format!("`{s}` is not an IP address"))?;
+        let addr: IpAddr = a
+            .parse()
+            .map_err(|_| format!("`{s}` is not an IP address"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match p {
             Some(p) => p
@@ -290,7 +292,10 @@ pub fn locate(src: &str, key: &str) -> Option<usize> {
     };
     // `mover[1]` -> header `mover`, occurrence 1.
     let (want_header, want_idx) = match table.split_once('[') {
-        Some((h, rest)) => (h.to_string(), rest.trim_end_matches(']').parse::<usize>().ok()),
+        Some((h, rest)) => (
+            h.to_string(),
+            rest.trim_end_matches(']').parse::<usize>().ok(),
+        ),
         None => (table.clone(), None),
     };
     let mut header = String::new();
@@ -308,7 +313,12 @@ pub fn locate(src: &str, key: &str) -> Option<usize> {
             header = h.split(']').next().unwrap_or("").trim().to_string();
             idx = None;
         } else if header == want_header && (want_idx.is_none() || idx == want_idx) {
-            let k = line.split('=').next().unwrap_or("").trim().trim_matches('"');
+            let k = line
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"');
             if line.contains('=') && k == leaf {
                 return Some(n + 1);
             }
@@ -399,9 +409,16 @@ impl Config {
             );
         }
         if v.virtual_ips.is_empty() {
-            bad("vrrp.virtual_ips".into(), "needs at least one address".into());
+            bad(
+                "vrrp.virtual_ips".into(),
+                "needs at least one address".into(),
+            );
         }
-        let v4 = v.virtual_ips.first().map(|c| c.addr.is_ipv4()).unwrap_or(true);
+        let v4 = v
+            .virtual_ips
+            .first()
+            .map(|c| c.addr.is_ipv4())
+            .unwrap_or(true);
         if v.virtual_ips.iter().any(|c| c.addr.is_ipv4() != v4) {
             bad(
                 "vrrp.virtual_ips".into(),
@@ -454,7 +471,10 @@ impl Config {
         }
         for (i, m) in self.movers.iter().enumerate() {
             match m {
-                MoverConfig::Exec { command, timeout_ms } => {
+                MoverConfig::Exec {
+                    command,
+                    timeout_ms,
+                } => {
                     if command.is_empty() || command[0].is_empty() {
                         bad(format!("mover[{i}].command"), "needs a program".into());
                     }
@@ -525,7 +545,13 @@ command = ["/bin/true"]
         assert_eq!(c.vrrp.virtual_ips[0].prefix, 24);
         assert!(c.vrrp.preempt);
         assert_eq!(c.movers.len(), 2);
-        assert!(matches!(c.movers[1], MoverConfig::Exec { timeout_ms: 10_000, .. }));
+        assert!(matches!(
+            c.movers[1],
+            MoverConfig::Exec {
+                timeout_ms: 10_000,
+                ..
+            }
+        ));
         assert_eq!(c.probe.unwrap().fall, 3);
     }
 
@@ -541,7 +567,10 @@ command = ["/bin/true"]
         assert_eq!(e.problems.len(), 1);
         assert_eq!(e.problems[0].key, "vrrp.priority");
         assert_eq!(e.problems[0].line, Some(5));
-        assert!(e.to_string().starts_with("t.toml:5: `vrrp.priority`:"), "{e}");
+        assert!(
+            e.to_string().starts_with("t.toml:5: `vrrp.priority`:"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -566,11 +595,8 @@ command = ["/bin/true"]
             .replace("fall = 3", "fall = 0")
             .replace("command = [\"/bin/true\"]", "command = []");
         let e = err(&src);
-        let got: Vec<(String, Option<usize>)> = e
-            .problems
-            .iter()
-            .map(|p| (p.key.clone(), p.line))
-            .collect();
+        let got: Vec<(String, Option<usize>)> =
+            e.problems.iter().map(|p| (p.key.clone(), p.line)).collect();
         assert_eq!(
             got,
             vec![

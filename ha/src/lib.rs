@@ -4,4 +4,5 @@
 //! local proxy is watched from outside by [`probe`].
 
 pub mod config;
+pub mod mover;
 pub mod vrrp;
