@@ -87,3 +87,59 @@ pub trait Mover: Send + Sync {
     /// (e.g. `exec`).
     fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>>;
 }
+
+/// Builds the configured movers, in order.
+pub fn build(cfg: &crate::config::Config) -> Result<Vec<Box<dyn Mover>>, MoverError> {
+    use crate::config::MoverConfig;
+    let ips: Vec<std::net::IpAddr> = cfg.vrrp.virtual_ips.iter().map(|c| c.addr).collect();
+    let mut out: Vec<Box<dyn Mover>> = Vec::new();
+    for m in &cfg.movers {
+        match m {
+            MoverConfig::Linux {
+                interface,
+                garp_count,
+            } => out.push(Box::new(linux::Linux::new(
+                interface.as_deref().unwrap_or(&cfg.vrrp.interface),
+                cfg.vrrp.virtual_ips.clone(),
+                *garp_count,
+            ))),
+            MoverConfig::Exec {
+                command,
+                timeout_ms,
+            } => out.push(Box::new(exec::Exec::new(
+                command.clone(),
+                ips.clone(),
+                std::time::Duration::from_millis(*timeout_ms),
+            ))),
+            MoverConfig::Digitalocean {
+                api_url,
+                metadata_url,
+                token_file,
+                token_env,
+                api_path,
+                droplet_id,
+                timeout_s,
+            } => {
+                let Some(std::net::IpAddr::V4(ip)) = ips.first().copied() else {
+                    return Err(MoverError::permanent(
+                        "digitalocean",
+                        "needs one IPv4 virtual IP",
+                    ));
+                };
+                let token = digitalocean::Token::load(token_file.as_deref(), token_env)?;
+                let droplet = match droplet_id {
+                    Some(id) => digitalocean::DropletId::Fixed(*id),
+                    None => digitalocean::DropletId::Metadata(metadata_url.clone()),
+                };
+                let timing = digitalocean::Timing {
+                    deadline: std::time::Duration::from_secs(*timeout_s),
+                    ..Default::default()
+                };
+                out.push(Box::new(digitalocean::DigitalOcean::new(
+                    api_url, api_path, ip, token, droplet, timing,
+                )?));
+            }
+        }
+    }
+    Ok(out)
+}

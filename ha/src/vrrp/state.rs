@@ -179,6 +179,11 @@ impl Router {
         self.master_adver_int
     }
 
+    /// Max Adver Int to put in our own adverts: our configured Advertisement_Interval.
+    pub fn master_adver_int_for_send(&self) -> u16 {
+        self.p.advert_interval
+    }
+
     /// Last transition and when it happened.
     pub fn last_transition(&self) -> Option<&(Instant, Transition)> {
         self.last.as_ref()

@@ -1,0 +1,353 @@
+//! The daemon: VRRP socket + state machine + probe + movers + status/metrics, one loop.
+
+use crate::config::{Config, ProbeFailMode};
+use crate::metrics::Metrics;
+use crate::mover::{self, Mover, Role};
+use crate::probe::Probe;
+use crate::status::Status;
+use crate::vrrp::packet::{Advert, TTL};
+use crate::vrrp::socket::{primary_address, VrrpSocket};
+use crate::vrrp::state::{Action, Event, OnProbeFail, Params, Router, State};
+use crate::{log, mover::linux::if_index};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, watch};
+
+fn role_of(s: State) -> Role {
+    match s {
+        State::Master => Role::Master,
+        State::Backup => Role::Backup,
+        State::Fault => Role::Fault,
+        State::Initialize => Role::Stop,
+    }
+}
+
+/// Applies the latest wanted role with every mover, in order; the election loop never
+/// waits for a slow mover (a DigitalOcean assign can take many seconds).
+async fn mover_task(
+    movers: Vec<Box<dyn Mover>>,
+    mut rx: watch::Receiver<Role>,
+    metrics: Arc<Metrics>,
+    status: Arc<Mutex<Status>>,
+    status_file: std::path::PathBuf,
+) {
+    let mut applied: Option<Role> = None;
+    loop {
+        let role = *rx.borrow_and_update();
+        if applied != Some(role) {
+            let mut err = None;
+            for m in &movers {
+                let t = Instant::now();
+                let r = m.apply(role).await;
+                let secs = t.elapsed().as_secs_f64();
+                metrics.mover_run(secs, r.is_ok());
+                match r {
+                    Ok(()) => log!("{} mover: {} done in {:.3}s", m.name(), role.name(), secs),
+                    Err(e) => {
+                        log!("{e} (after {secs:.3}s, role {})", role.name());
+                        err = Some(e);
+                    }
+                }
+            }
+            {
+                let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
+                st.mover_error = err.as_ref().map(|e| e.to_string());
+                let _ = st.write(&status_file);
+            }
+            match err {
+                // Retry a failed acquire while we are still supposed to be master.
+                Some(e) if e.retryable && role == Role::Master => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        c = rx.changed() => if c.is_err() { return },
+                    }
+                    continue;
+                }
+                _ => applied = Some(role),
+            }
+        }
+        if role == Role::Stop {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn metrics_server(
+    addr: std::net::SocketAddr,
+    metrics: Arc<Metrics>,
+    status: Arc<Mutex<Status>>,
+) {
+    let l = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            log!("metrics: cannot listen on {addr}: {e}");
+            return;
+        }
+    };
+    while let Ok((mut s, _)) = l.accept().await {
+        let metrics = metrics.clone();
+        let status = status.clone();
+        tokio::spawn(async move {
+            let mut b = [0u8; 2048];
+            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or(0);
+            let req = String::from_utf8_lossy(&b[..n]);
+            let path = req.split_whitespace().nth(1).unwrap_or("");
+            let (code, ctype, body) = match path {
+                "/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics.render()),
+                "/status" => {
+                    let st = status.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    (
+                        "200 OK",
+                        "application/json",
+                        serde_json::to_string(&st).unwrap_or_default(),
+                    )
+                }
+                _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
+            };
+            let resp = format!(
+                "HTTP/1.1 {code}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(resp.as_bytes()).await;
+        });
+    }
+}
+
+/// Runs the daemon until SIGTERM/SIGINT; on the way out a master sends a priority-0
+/// advert and the movers release the address.
+pub async fn run(cfg: Config) -> Result<(), String> {
+    let v = &cfg.vrrp;
+    let v4 = v
+        .virtual_ips
+        .first()
+        .map(|c| c.addr.is_ipv4())
+        .unwrap_or(true);
+    let ifindex = if_index(&v.interface).map_err(|e| e.to_string())?;
+    let src = match v.source {
+        Some(s) => s,
+        None => primary_address(&v.interface, v4).map_err(|e| e.to_string())?,
+    };
+    let sock = VrrpSocket::open(&v.interface, ifindex, src, &v.peers)
+        .map_err(|e| format!("VRRP socket on {}: {e} (needs CAP_NET_RAW)", v.interface))?;
+    let movers = mover::build(&cfg).map_err(|e| e.to_string())?;
+    let metrics = Arc::new(Metrics::default());
+    let status = Arc::new(Mutex::new(Status {
+        pid: std::process::id(),
+        interface: v.interface.clone(),
+        vrid: v.virtual_router_id,
+        state: State::Initialize.name().into(),
+        priority: v.priority,
+        probe: if cfg.probe.is_some() {
+            "down".into()
+        } else {
+            "none".into()
+        },
+        ..Default::default()
+    }));
+    let status_file = cfg.status.file.clone();
+    let mut router = Router::new(Params {
+        priority: v.priority,
+        advert_interval: v.advert_interval,
+        preempt: v.preempt,
+        preempt_delay: Duration::from_secs(v.preempt_delay),
+        primary: src,
+        on_probe_fail: match v.on_probe_fail {
+            ProbeFailMode::Fault => OnProbeFail::Fault,
+            ProbeFailMode::Lower => OnProbeFail::Lower(v.lower_by),
+        },
+    });
+    let addrs: Vec<IpAddr> = v.virtual_ips.iter().map(|c| c.addr).collect();
+    let (role_tx, role_rx) = watch::channel(Role::Stop);
+    let movers_done = tokio::spawn(mover_task(
+        movers,
+        role_rx,
+        metrics.clone(),
+        status.clone(),
+        status_file.clone(),
+    ));
+    if let Some(a) = cfg.status.metrics_listen {
+        tokio::spawn(metrics_server(a, metrics.clone(), status.clone()));
+    }
+    let (probe_tx, mut probe_rx) = mpsc::channel(8);
+    if let Some(p) = &cfg.probe {
+        // The probe starts unhealthy: the node waits in FAULT until its proxy answers.
+        router.handle(Instant::now(), Event::ProbeDown);
+        metrics.set_probe(false);
+        let probe = Probe::new(
+            &p.url,
+            Duration::from_millis(p.interval_ms),
+            Duration::from_millis(p.timeout_ms),
+            p.rise,
+            p.fall,
+        );
+        tokio::spawn(probe.run(probe_tx));
+    } else {
+        metrics.set_probe(true);
+        drop(probe_tx);
+    }
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    log!(
+        "starting: interface {} (index {ifindex}) source {src} vrid {} priority {} interval {}cs {} {}",
+        v.interface,
+        v.virtual_router_id,
+        v.priority,
+        v.advert_interval,
+        if v.peers.is_empty() { "multicast".to_string() } else { format!("unicast peers {:?}", v.peers) },
+        if v.preempt { "preempt" } else { "nopreempt" },
+    );
+
+    let mut pending = router.handle(Instant::now(), Event::Startup);
+    let mut probe_open = cfg.probe.is_some();
+    loop {
+        for a in pending.drain(..) {
+            execute(
+                &a,
+                &router,
+                &sock,
+                v.virtual_router_id,
+                &addrs,
+                &metrics,
+                &status,
+                &status_file,
+                &role_tx,
+            )
+            .await;
+        }
+        let deadline = router.next_deadline();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sleep => pending = router.handle(Instant::now(), Event::Tick),
+            r = sock.recv() => match r {
+                Ok(rx) => {
+                    let ok = rx.ttl == TTL
+                        && (v.peers.is_empty() || v.peers.contains(&rx.src))
+                        && rx.src != src;
+                    match rx.advert {
+                        Ok(a) if ok && a.vrid == v.virtual_router_id => {
+                            metrics.advert_received(true);
+                            pending = router.handle(Instant::now(), Event::Advert {
+                                from: rx.src,
+                                priority: a.priority,
+                                max_adver_int: a.max_adver_int,
+                            });
+                        }
+                        // Another VRID on the same segment is normal traffic, not an error.
+                        Ok(a) if a.vrid != v.virtual_router_id => {}
+                        Ok(_) => metrics.advert_received(false),
+                        Err(_) => metrics.advert_received(false),
+                    }
+                }
+                Err(e) => {
+                    log!("VRRP receive: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            p = probe_rx.recv(), if probe_open => match p {
+                Some(up) => {
+                    log!("probe {}: local proxy {}", cfg.probe.as_ref().map(|p| p.url.as_str()).unwrap_or(""), if up { "healthy" } else { "failing" });
+                    metrics.set_probe(up);
+                    status.lock().unwrap_or_else(|p| p.into_inner()).probe = if up { "up".into() } else { "down".into() };
+                    pending = router.handle(Instant::now(), if up { Event::ProbeUp } else { Event::ProbeDown });
+                }
+                None => probe_open = false,
+            },
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    log!("signal received: shutting down");
+    let actions = router.handle(Instant::now(), Event::Shutdown);
+    for a in &actions {
+        execute(
+            a,
+            &router,
+            &sock,
+            v.virtual_router_id,
+            &addrs,
+            &metrics,
+            &status,
+            &status_file,
+            &role_tx,
+        )
+        .await;
+    }
+    let _ = role_tx.send(Role::Stop);
+    if tokio::time::timeout(Duration::from_secs(30), movers_done)
+        .await
+        .is_err()
+    {
+        log!("movers did not finish releasing within 30 s");
+    }
+    let _ = std::fs::remove_file(&status_file);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    a: &Action,
+    router: &Router,
+    sock: &VrrpSocket,
+    vrid: u8,
+    addrs: &[IpAddr],
+    metrics: &Metrics,
+    status: &Mutex<Status>,
+    status_file: &std::path::Path,
+    role_tx: &watch::Sender<Role>,
+) {
+    match a {
+        Action::SendAdvert { priority } => {
+            let adv = Advert {
+                vrid,
+                priority: *priority,
+                max_adver_int: router.master_adver_int_for_send(),
+                addrs: addrs.to_vec(),
+            };
+            match sock.send(&adv).await {
+                Ok(()) => metrics.advert_sent(),
+                Err(e) => log!("VRRP send: {e}"),
+            }
+        }
+        Action::Transition(t) => {
+            log!(
+                "transition {} -> {}: {}",
+                t.from.name(),
+                t.to.name(),
+                t.reason
+            );
+            metrics.transition(t.to);
+            metrics.set_priority(router.priority());
+            {
+                let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
+                st.state = t.to.name().into();
+                st.priority = router.priority();
+                st.master = router.master().map(|m| m.to_string());
+                st.last_transition = Some(format!("{} -> {}", t.from.name(), t.to.name()));
+                st.last_reason = Some(t.reason.clone());
+                st.last_at = Some(crate::log::now_unix() as u64);
+                st.transitions += 1;
+                if let Err(e) = st.write(status_file) {
+                    log!("status file {}: {e}", status_file.display());
+                }
+            }
+            if t.to != State::Initialize {
+                let _ = role_tx.send(role_of(t.to));
+            }
+        }
+    }
+}
