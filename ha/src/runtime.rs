@@ -30,6 +30,7 @@ fn role_of(s: State) -> Role {
 async fn mover_task(
     movers: Vec<Box<dyn Mover>>,
     mut rx: watch::Receiver<Role>,
+    mut reannounce: mpsc::Receiver<()>,
     metrics: Arc<Metrics>,
     status: Arc<Mutex<Status>>,
     status_file: std::path::PathBuf,
@@ -72,8 +73,15 @@ async fn mover_task(
         if role == Role::Stop {
             return;
         }
-        if rx.changed().await.is_err() {
-            return;
+        tokio::select! {
+            c = rx.changed() => if c.is_err() { return },
+            Some(()) = reannounce.recv() => {
+                if role == Role::Master {
+                    for m in &movers {
+                        m.reannounce().await;
+                    }
+                }
+            }
         }
     }
 }
@@ -168,9 +176,11 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     });
     let addrs: Vec<IpAddr> = v.virtual_ips.iter().map(|c| c.addr).collect();
     let (role_tx, role_rx) = watch::channel(Role::Stop);
+    let (ann_tx, ann_rx) = mpsc::channel(1);
     let movers_done = tokio::spawn(mover_task(
         movers,
         role_rx,
+        ann_rx,
         metrics.clone(),
         status.clone(),
         status_file.clone(),
@@ -221,6 +231,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                 &status,
                 &status_file,
                 &role_tx,
+                &ann_tx,
             )
             .await;
         }
@@ -284,6 +295,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             &status,
             &status_file,
             &role_tx,
+            &ann_tx,
         )
         .await;
     }
@@ -309,6 +321,7 @@ async fn execute(
     status: &Mutex<Status>,
     status_file: &std::path::Path,
     role_tx: &watch::Sender<Role>,
+    ann_tx: &mpsc::Sender<()>,
 ) {
     match a {
         Action::SendAdvert { priority } => {
@@ -322,6 +335,10 @@ async fn execute(
                 Ok(()) => metrics.advert_sent(),
                 Err(e) => log!("VRRP send: {e}"),
             }
+        }
+        Action::Reannounce => {
+            // A full channel means one is already pending: that is enough.
+            let _ = ann_tx.try_send(());
         }
         Action::Transition(t) => {
             log!(

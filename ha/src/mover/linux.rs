@@ -274,6 +274,15 @@ impl Mover for Linux {
         .boxed()
     }
 
+    fn reannounce(&self) -> BoxFuture<'_, ()> {
+        async move {
+            if let Ok(idx) = if_index(&self.interface) {
+                self.announce(idx).await;
+            }
+        }
+        .boxed()
+    }
+
     fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>> {
         async move { Ok(Some(self.has_all().await?)) }.boxed()
     }

@@ -83,6 +83,11 @@ pub trait Mover: Send + Sync {
     /// sense) otherwise. Returns once done.
     fn apply(&self, role: Role) -> BoxFuture<'_, Result<(), MoverError>>;
 
+    /// Announces the address again (gratuitous ARP / NA) while master; by default nothing.
+    fn reannounce(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
     /// Whether this node holds the address now; `None` when the mover cannot tell
     /// (e.g. `exec`).
     fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>>;

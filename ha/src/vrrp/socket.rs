@@ -26,7 +26,8 @@ pub struct Received {
 
 /// A VRRP socket bound to one interface and source address.
 pub struct VrrpSocket {
-    fd: AsyncFd<Socket>,
+    tx: AsyncFd<Socket>,
+    rx: AsyncFd<Socket>,
     src: IpAddr,
     ifindex: u32,
     dests: Vec<IpAddr>,
@@ -99,53 +100,86 @@ fn setsockopt_int(fd: i32, level: i32, name: i32, val: i32) -> io::Result<()> {
     Ok(())
 }
 
+/// Attaches a classic BPF program that drops every packet, so the send-only socket never
+/// queues input nobody reads.
+fn drop_all_input(s: &Socket) -> io::Result<()> {
+    let mut insn = [libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }];
+    let prog = libc::sock_fprog {
+        len: 1,
+        filter: insn.as_mut_ptr(),
+    };
+    // SAFETY: prog points at a live one-instruction program for the duration of the call.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&prog as *const libc::sock_fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as u32,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 impl VrrpSocket {
-    /// Opens the socket on `interface` (index `ifindex`) with source `src`; sends to
+    /// Opens the sockets on `interface` (index `ifindex`) with source `src`; sends to
     /// `peers` or, if empty, to the VRRP multicast group, which it joins.
-    pub fn open(
-        interface: &str,
-        ifindex: u32,
-        src: IpAddr,
-        peers: &[IpAddr],
-    ) -> io::Result<VrrpSocket> {
+    ///
+    /// Two sockets: a raw socket bound to an address only receives packets sent to that
+    /// address, so the sender is bound to `src` (which fixes the source the checksum
+    /// covers) and a second, unbound socket receives both multicast and unicast adverts.
+    pub fn open(interface: &str, ifindex: u32, src: IpAddr, peers: &[IpAddr]) -> io::Result<VrrpSocket> {
         let v4 = src.is_ipv4();
-        let s = Socket::new(
-            if v4 { Domain::IPV4 } else { Domain::IPV6 },
-            Type::RAW,
-            Some(Protocol::from(i32::from(IPPROTO_VRRP))),
-        )?;
-        s.bind_device(Some(interface.as_bytes()))?;
-        s.set_nonblocking(true)?;
-        let fd = s.as_raw_fd();
+        let new = || -> io::Result<Socket> {
+            let s = Socket::new(
+                if v4 { Domain::IPV4 } else { Domain::IPV6 },
+                Type::RAW,
+                Some(Protocol::from(i32::from(IPPROTO_VRRP))),
+            )?;
+            s.bind_device(Some(interface.as_bytes()))?;
+            s.set_nonblocking(true)?;
+            Ok(s)
+        };
+        let tx = new()?;
+        let rx = new()?;
         match src {
             IpAddr::V4(a) => {
-                s.bind(&SockAddr::from(SocketAddrV4::new(a, 0)))?;
-                s.set_ttl(u32::from(TTL))?;
-                s.set_multicast_ttl_v4(u32::from(TTL))?;
-                s.set_multicast_loop_v4(false)?;
-                s.set_multicast_if_v4(&a)?;
+                tx.bind(&SockAddr::from(SocketAddrV4::new(a, 0)))?;
+                tx.set_ttl(u32::from(TTL))?;
+                tx.set_multicast_ttl_v4(u32::from(TTL))?;
+                tx.set_multicast_loop_v4(false)?;
+                tx.set_multicast_if_v4(&a)?;
                 if peers.is_empty() {
-                    s.join_multicast_v4_n(
+                    rx.join_multicast_v4_n(
                         &MCAST_V4,
                         &socket2::InterfaceIndexOrAddress::Index(ifindex),
                     )?;
                 }
                 // Only the groups this socket joined, not every group of the host.
-                setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
+                setsockopt_int(rx.as_raw_fd(), libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
             }
             IpAddr::V6(a) => {
-                s.bind(&SockAddr::from(SocketAddrV6::new(a, 0, 0, ifindex)))?;
-                s.set_unicast_hops_v6(u32::from(TTL))?;
-                s.set_multicast_hops_v6(u32::from(TTL))?;
-                s.set_multicast_loop_v6(false)?;
-                s.set_multicast_if_v6(ifindex)?;
+                tx.bind(&SockAddr::from(SocketAddrV6::new(a, 0, 0, ifindex)))?;
+                tx.set_unicast_hops_v6(u32::from(TTL))?;
+                tx.set_multicast_hops_v6(u32::from(TTL))?;
+                tx.set_multicast_loop_v6(false)?;
+                tx.set_multicast_if_v6(ifindex)?;
                 if peers.is_empty() {
-                    s.join_multicast_v6(&MCAST_V6, ifindex)?;
+                    rx.join_multicast_v6(&MCAST_V6, ifindex)?;
                 }
-                setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
-                setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+                setsockopt_int(rx.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+                setsockopt_int(rx.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
             }
         }
+        drop_all_input(&tx)?;
         let dests = if peers.is_empty() {
             vec![if v4 {
                 IpAddr::V4(MCAST_V4)
@@ -155,10 +189,13 @@ impl VrrpSocket {
         } else {
             peers.to_vec()
         };
-        // SAFETY: `s` is an owned socket that stays open as long as the AsyncFd owns it.
-        let fd = unsafe { AsyncFd::register(s) }.map_err(|e| e.into_parts().1)?;
+        // SAFETY: the sockets are owned and stay open as long as their AsyncFd owns them.
+        let tx = unsafe { AsyncFd::register(tx) }.map_err(|e| e.into_parts().1)?;
+        // SAFETY: as above.
+        let rx = unsafe { AsyncFd::register(rx) }.map_err(|e| e.into_parts().1)?;
         Ok(VrrpSocket {
-            fd,
+            tx,
+            rx,
             src,
             ifindex,
             dests,
@@ -181,7 +218,7 @@ impl VrrpSocket {
             };
             let to = SockAddr::from(to);
             let r = self
-                .fd
+                .tx
                 .async_io(Interest::WRITABLE, |s| s.send_to(&bytes, &to))
                 .await;
             if let Err(e) = r {
@@ -211,7 +248,7 @@ impl VrrpSocket {
     async fn recv_v4(&self) -> io::Result<Option<Received>> {
         let mut buf = [0u8; 2048];
         let n = self
-            .fd
+            .rx
             .async_io(Interest::READABLE, |s| {
                 // SAFETY: buf is valid for writes of buf.len() bytes.
                 let n = unsafe { libc::recv(s.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
@@ -241,7 +278,7 @@ impl VrrpSocket {
         let mut buf = [0u8; 2048];
         let mut cmsg = [0u64; 32];
         let (n, src, hops, dst) = self
-            .fd
+            .rx
             .async_io(Interest::READABLE, |s| {
                 // SAFETY: recvmsg with iovec/control buffers that outlive the call; the
                 // control messages are walked with the libc CMSG_* helpers within

@@ -63,6 +63,9 @@ pub enum Action {
         /// Priority to put in the advert.
         priority: u8,
     },
+    /// Re-announce the address (gratuitous ARP / NA) while staying master: a partition
+    /// healed and neighbours may still point at the other node.
+    Reannounce,
     /// The state changed; the runtime acquires the address on entering Master and
     /// releases it on leaving Master.
     Transition(Transition),
