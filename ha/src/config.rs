@@ -102,6 +102,11 @@ pub enum MoverConfig {
         /// Gratuitous ARPs / unsolicited NAs sent on acquiring.
         #[serde(default = "default_garp_count")]
         garp_count: u32,
+        /// Re-announce every this many milliseconds while master (0 = off). Lets
+        /// neighbours that learned another node's MAC during a partition come back
+        /// without waiting for their ARP/ND cache to expire.
+        #[serde(default)]
+        garp_refresh_ms: u64,
     },
     /// Assign a DigitalOcean reserved (floating) IP to this droplet.
     Digitalocean {

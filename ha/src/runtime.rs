@@ -36,6 +36,7 @@ async fn mover_task(
     status_file: std::path::PathBuf,
 ) {
     let mut applied: Option<Role> = None;
+    let refresh = movers.iter().filter_map(|m| m.refresh_every()).min();
     loop {
         let role = *rx.borrow_and_update();
         if applied != Some(role) {
@@ -73,13 +74,25 @@ async fn mover_task(
         if role == Role::Stop {
             return;
         }
+        let refresh_due = async {
+            match refresh {
+                Some(d) if role == Role::Master => tokio::time::sleep(d).await,
+                _ => std::future::pending().await,
+            }
+        };
         tokio::select! {
             c = rx.changed() => if c.is_err() { return },
             Some(()) = reannounce.recv() => {
                 if role == Role::Master {
+                    log!("another master heard: re-announcing the address");
                     for m in &movers {
                         m.reannounce().await;
                     }
+                }
+            }
+            _ = refresh_due => {
+                for m in &movers {
+                    m.reannounce().await;
                 }
             }
         }

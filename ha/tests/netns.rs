@@ -23,7 +23,10 @@ static SERIAL: Mutex<()> = Mutex::new(());
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip (iproute2 installed?)");
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .expect("run ip (iproute2 installed?)");
     assert!(
         out.status.success(),
         "ip {}: {}",
@@ -94,9 +97,12 @@ impl Drop for FakeProxy {
     }
 }
 
+/// Client log: when each poll started and which node answered (None = no answer).
+type PollLog = Arc<Mutex<Vec<(Instant, Option<String>)>>>;
+
 /// Polls http://VIP:PORT/ every 20 ms from the client namespace, recording who answered.
 struct Client {
-    log: Arc<Mutex<Vec<(Instant, Option<String>)>>>,
+    log: PollLog,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -112,7 +118,8 @@ impl Client {
             while !st.load(Ordering::SeqCst) {
                 let t = Instant::now();
                 let got = (|| {
-                    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(100)).ok()?;
+                    let mut s =
+                        TcpStream::connect_timeout(&addr, Duration::from_millis(100)).ok()?;
                     s.set_read_timeout(Some(Duration::from_millis(200))).ok()?;
                     s.write_all(b"GET / HTTP/1.1\r\nhost: vip\r\n\r\n").ok()?;
                     let mut b = String::new();
@@ -155,7 +162,14 @@ impl Client {
             assert!(
                 start.elapsed() < timeout,
                 "client never got {n} answers in a row from {node}; last: {:?}",
-                self.log.lock().unwrap().iter().rev().take(5).map(|x| x.1.clone()).collect::<Vec<_>>()
+                self.log
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .rev()
+                    .take(5)
+                    .map(|x| x.1.clone())
+                    .collect::<Vec<_>>()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -220,11 +234,18 @@ impl Lab {
         ip(&["netns", "add", &sw]);
         ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"]);
         ip(&["-n", &sw, "link", "set", "br0", "up"]);
-        for (node, addr) in [("a", "10.77.0.1/24"), ("b", "10.77.0.2/24"), ("c", "10.77.0.9/24")] {
+        for (node, addr) in [
+            ("a", "10.77.0.1/24"),
+            ("b", "10.77.0.2/24"),
+            ("c", "10.77.0.9/24"),
+        ] {
             let ns = lab.ns(node);
             ip(&["netns", "add", &ns]);
             let port = format!("v{node}");
-            ip(&["-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &ns]);
+            ip(&[
+                "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
+                &ns,
+            ]);
             ip(&["-n", &sw, "link", "set", &port, "master", "br0", "up"]);
             ip(&["-n", &ns, "addr", "add", addr, "dev", "eth0"]);
             ip(&["-n", &ns, "link", "set", "eth0", "up"]);
@@ -239,8 +260,16 @@ impl Lab {
 
     /// Writes a fulcrum-ha config for `node` and starts it.
     fn start_ha(&mut self, node: &str, priority: u8, extra: &str) {
-        let me = if node == "a" { "10.77.0.1" } else { "10.77.0.2" };
-        let peer = if node == "a" { "10.77.0.2" } else { "10.77.0.1" };
+        let me = if node == "a" {
+            "10.77.0.1"
+        } else {
+            "10.77.0.2"
+        };
+        let peer = if node == "a" {
+            "10.77.0.2"
+        } else {
+            "10.77.0.1"
+        };
         let unicast = extra.contains("UNICAST");
         let cfg = format!(
             r#"
@@ -261,12 +290,17 @@ fall = 2
 
 [[mover]]
 type = "linux"
+garp_refresh_ms = 1000
 
 [status]
 file = "{dir}/status-{node}.json"
 "#,
             dir = self.dir.display(),
-            peers = if unicast { format!("peers = [\"{peer}\"]\nsource = \"{me}\"") } else { String::new() },
+            peers = if unicast {
+                format!("peers = [\"{peer}\"]\nsource = \"{me}\"")
+            } else {
+                String::new()
+            },
         );
         let path = self.dir.join(format!("ha-{node}.toml"));
         std::fs::write(&path, cfg).unwrap();
@@ -314,7 +348,16 @@ vrrp_instance VI_77 {{
         std::fs::write(&path, cfg).unwrap();
         let log = File::create(self.dir.join(format!("keepalived-{node}.log"))).unwrap();
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns(node), "keepalived", "-n", "-l", "-D", "-P"])
+            .args([
+                "netns",
+                "exec",
+                &self.ns(node),
+                "keepalived",
+                "-n",
+                "-l",
+                "-D",
+                "-P",
+            ])
             .arg("-f")
             .arg(&path)
             .arg("-p")
@@ -329,7 +372,11 @@ vrrp_instance VI_77 {{
     }
 
     fn signal(&mut self, name: &str, sig: i32) -> Child {
-        let i = self.children.iter().position(|(n, _)| n == name).expect("no such child");
+        let i = self
+            .children
+            .iter()
+            .position(|(n, _)| n == name)
+            .expect("no such child");
         let (_, child) = self.children.remove(i);
         // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
         // `ip netns exec` execs the program, so the pid is the program's own.
@@ -375,7 +422,9 @@ impl Drop for Lab {
             eprintln!("{}", self.logs());
         }
         for n in ["a", "b", "c", "sw"] {
-            let _ = Command::new("ip").args(["netns", "del", &self.ns(n)]).status();
+            let _ = Command::new("ip")
+                .args(["netns", "del", &self.ns(n)])
+                .status();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -398,7 +447,9 @@ fn pair(extra: &str) -> (Lab, FakeProxy, FakeProxy, Client) {
     lab.start_ha("b", 100, extra);
     let client = Client::start(&lab.ns("c"));
     client.wait_for("a", 10, Duration::from_secs(15));
-    wait_until("b backup", Duration::from_secs(5), || lab.status("b")["state"] == "backup");
+    wait_until("b backup", Duration::from_secs(5), || {
+        lab.status("b")["state"] == "backup"
+    });
     assert!(!lab.has_vip("b"));
     (lab, pa, pb, client)
 }
@@ -412,11 +463,18 @@ fn kill_active_proxy_moves_the_ip() {
     let first_b = client.wait_for("b", 10, Duration::from_secs(10));
     // fall 2 x 100 ms probe + priority-0 advert + skew (~0.3 s at 0.5 s interval) + GARP.
     let took = first_b - t;
-    assert!(took < Duration::from_millis(1500), "takeover took {took:?}\n{}", lab.logs());
+    assert!(
+        took < Duration::from_millis(1500),
+        "takeover took {took:?}\n{}",
+        lab.logs()
+    );
     wait_until("a in fault without VIP", Duration::from_secs(3), || {
         lab.status("a")["state"] == "fault" && !lab.has_vip("a")
     });
-    assert!(lab.status("a")["last_reason"].as_str().unwrap().contains("probe"));
+    assert!(lab.status("a")["last_reason"]
+        .as_str()
+        .unwrap()
+        .contains("probe"));
     eprintln!("proxy kill -> takeover: {took:?}");
 }
 
@@ -431,8 +489,15 @@ fn sigkill_of_active_fulcrum_ha_moves_the_ip() {
     let took = first_b - t;
     // Master_Down_Interval = 3 x 0.5 s + skew(100) 0.3 s = 1.8 s, plus GARP.
     assert!(took >= Duration::from_millis(1400), "too early: {took:?}");
-    assert!(took < Duration::from_millis(3500), "takeover took {took:?}\n{}", lab.logs());
-    assert!(lab.status("b")["last_reason"].as_str().unwrap().contains("Master_Down_Interval"));
+    assert!(
+        took < Duration::from_millis(3500),
+        "takeover took {took:?}\n{}",
+        lab.logs()
+    );
+    assert!(lab.status("b")["last_reason"]
+        .as_str()
+        .unwrap()
+        .contains("Master_Down_Interval"));
     eprintln!("SIGKILL -> takeover: {took:?}");
 }
 
@@ -449,7 +514,11 @@ fn sigterm_hands_over_cleanly() {
     let first_b = client.wait_for("b", 10, Duration::from_secs(5));
     let took = first_b - t;
     // Priority 0: b waits only its Skew_Time (0.3 s), not Master_Down_Interval (1.8 s).
-    assert!(took < Duration::from_millis(1200), "handover took {took:?}\n{}", lab.logs());
+    assert!(
+        took < Duration::from_millis(1200),
+        "handover took {took:?}\n{}",
+        lab.logs()
+    );
     let (_, gap) = client.since(t);
     eprintln!("SIGTERM -> handover: {took:?}, longest gap {gap:?}");
 }
@@ -462,17 +531,33 @@ fn isolated_master_is_replaced_and_heal_does_not_flap() {
     let t = Instant::now();
     ip(&["-n", &sw, "link", "set", "va", "down"]);
     let first_b = client.wait_for("b", 10, Duration::from_secs(10));
-    assert!(first_b - t < Duration::from_millis(3500), "took {:?}", first_b - t);
+    assert!(
+        first_b - t < Duration::from_millis(3500),
+        "took {:?}",
+        first_b - t
+    );
     // Heal: a (150) and b (100) are both master for a moment; b yields, a re-announces.
     let heal = Instant::now();
     ip(&["-n", &sw, "link", "set", "va", "up"]);
     client.wait_for("a", 10, Duration::from_secs(10));
-    wait_until("b backup", Duration::from_secs(5), || lab.status("b")["state"] == "backup");
+    wait_until("b backup", Duration::from_secs(5), || {
+        lab.status("b")["state"] == "backup"
+    });
     let ta = lab.status("a")["transitions"].clone();
     let tb = lab.status("b")["transitions"].clone();
     std::thread::sleep(Duration::from_secs(5));
-    assert_eq!(lab.status("a")["transitions"], ta, "a flapped\n{}", lab.logs());
-    assert_eq!(lab.status("b")["transitions"], tb, "b flapped\n{}", lab.logs());
+    assert_eq!(
+        lab.status("a")["transitions"],
+        ta,
+        "a flapped\n{}",
+        lab.logs()
+    );
+    assert_eq!(
+        lab.status("b")["transitions"],
+        tb,
+        "b flapped\n{}",
+        lab.logs()
+    );
     let (runs, _) = client.since(heal + Duration::from_secs(3));
     assert_eq!(runs.len(), 1, "answers after heal: {runs:?}");
     assert_eq!(runs[0].0.as_deref(), Some("a"));
@@ -491,17 +576,30 @@ fn mixed_pair_with_keepalived() {
     let client = Client::start(&lab.ns("c"));
     client.wait_for("a", 10, Duration::from_secs(15));
     std::thread::sleep(Duration::from_secs(3));
-    assert!(!lab.has_vip("b"), "keepalived took the VIP while fulcrum-ha is master\n{}", lab.logs());
+    assert!(
+        !lab.has_vip("b"),
+        "keepalived took the VIP while fulcrum-ha is master\n{}",
+        lab.logs()
+    );
     assert!(lab.has_vip("a"));
     // SIGTERM fulcrum-ha: its priority-0 advert makes keepalived take over fast.
     let t = Instant::now();
     let mut c = lab.signal("ha-a", libc::SIGTERM);
     assert!(c.wait().unwrap().success());
     let first_b = client.wait_for("b", 10, Duration::from_secs(10));
-    assert!(first_b - t < Duration::from_millis(1500), "keepalived took {:?}\n{}", first_b - t, lab.logs());
+    assert!(
+        first_b - t < Duration::from_millis(1500),
+        "keepalived took {:?}\n{}",
+        first_b - t,
+        lab.logs()
+    );
     // fulcrum-ha comes back with the higher priority and preempts keepalived.
     lab.start_ha("a", 150, "");
     client.wait_for("a", 10, Duration::from_secs(15));
-    wait_until("keepalived releases the VIP", Duration::from_secs(5), || !lab.has_vip("b"));
+    wait_until(
+        "keepalived releases the VIP",
+        Duration::from_secs(5),
+        || !lab.has_vip("b"),
+    );
     assert_eq!(lab.status("a")["state"], "master");
 }

@@ -19,6 +19,7 @@ pub struct Linux {
     interface: String,
     addrs: Vec<Cidr>,
     garp_count: u32,
+    refresh: Option<Duration>,
 }
 
 /// Interface index by name, in the caller's network namespace.
@@ -153,7 +154,14 @@ impl Linux {
             interface: interface.to_string(),
             addrs,
             garp_count,
+            refresh: None,
         }
+    }
+
+    /// Re-announces every `refresh` while master.
+    pub fn with_refresh(mut self, refresh: Option<Duration>) -> Linux {
+        self.refresh = refresh;
+        self
     }
 
     fn handle() -> Result<rtnetlink::Handle, MoverError> {
@@ -281,6 +289,10 @@ impl Mover for Linux {
             }
         }
         .boxed()
+    }
+
+    fn refresh_every(&self) -> Option<Duration> {
+        self.refresh
     }
 
     fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>> {

@@ -88,6 +88,12 @@ pub trait Mover: Send + Sync {
         Box::pin(async {})
     }
 
+    /// How often to re-announce while master (keepalived's `garp_master_refresh`); `None`
+    /// = only on acquiring and when another master is heard.
+    fn refresh_every(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Whether this node holds the address now; `None` when the mover cannot tell
     /// (e.g. `exec`).
     fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>>;
@@ -103,11 +109,18 @@ pub fn build(cfg: &crate::config::Config) -> Result<Vec<Box<dyn Mover>>, MoverEr
             MoverConfig::Linux {
                 interface,
                 garp_count,
-            } => out.push(Box::new(linux::Linux::new(
-                interface.as_deref().unwrap_or(&cfg.vrrp.interface),
-                cfg.vrrp.virtual_ips.clone(),
-                *garp_count,
-            ))),
+                garp_refresh_ms,
+            } => out.push(Box::new(
+                linux::Linux::new(
+                    interface.as_deref().unwrap_or(&cfg.vrrp.interface),
+                    cfg.vrrp.virtual_ips.clone(),
+                    *garp_count,
+                )
+                .with_refresh(
+                    (*garp_refresh_ms > 0)
+                        .then(|| std::time::Duration::from_millis(*garp_refresh_ms)),
+                ),
+            )),
             MoverConfig::Exec {
                 command,
                 timeout_ms,

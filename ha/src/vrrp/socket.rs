@@ -136,7 +136,12 @@ impl VrrpSocket {
     /// Two sockets: a raw socket bound to an address only receives packets sent to that
     /// address, so the sender is bound to `src` (which fixes the source the checksum
     /// covers) and a second, unbound socket receives both multicast and unicast adverts.
-    pub fn open(interface: &str, ifindex: u32, src: IpAddr, peers: &[IpAddr]) -> io::Result<VrrpSocket> {
+    pub fn open(
+        interface: &str,
+        ifindex: u32,
+        src: IpAddr,
+        peers: &[IpAddr],
+    ) -> io::Result<VrrpSocket> {
         let v4 = src.is_ipv4();
         let new = || -> io::Result<Socket> {
             let s = Socket::new(
@@ -175,8 +180,18 @@ impl VrrpSocket {
                 if peers.is_empty() {
                     rx.join_multicast_v6(&MCAST_V6, ifindex)?;
                 }
-                setsockopt_int(rx.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
-                setsockopt_int(rx.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+                setsockopt_int(
+                    rx.as_raw_fd(),
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_RECVHOPLIMIT,
+                    1,
+                )?;
+                setsockopt_int(
+                    rx.as_raw_fd(),
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_RECVPKTINFO,
+                    1,
+                )?;
             }
         }
         drop_all_input(&tx)?;

@@ -597,6 +597,22 @@ mod tests {
     }
 
     #[test]
+    fn master_hearing_lower_master_reasserts_and_reannounces() {
+        let t0 = Instant::now();
+        let mut r = Router::new(params(150, "10.0.0.5"));
+        r.handle(t0, Event::Startup);
+        r.handle(t0 + Duration::from_secs(5), Event::Tick);
+        let t = t0 + Duration::from_secs(5) + Duration::from_millis(300);
+        let a = r.handle(t, adv("10.0.0.9", 100));
+        assert_eq!(
+            a,
+            vec![Action::SendAdvert { priority: 150 }, Action::Reannounce]
+        );
+        assert_eq!(r.state(), State::Master);
+        assert_eq!(r.next_deadline(), Some(t + Duration::from_secs(1)));
+    }
+
+    #[test]
     fn master_answers_priority_zero_with_advert() {
         let t0 = Instant::now();
         let mut r = Router::new(params(100, "10.0.0.5"));
