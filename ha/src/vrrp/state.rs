@@ -416,6 +416,17 @@ impl Router {
                         ),
                         out,
                     );
+                } else {
+                    // Another master with lower precedence (a healed partition): RFC 5798
+                    // says discard, and the other side yields when it hears our next
+                    // advert. Like keepalived, answer at once and re-announce so the
+                    // switch and neighbours that learned the other node's MAC come back
+                    // to us without waiting for their caches to expire.
+                    out.push(Action::SendAdvert {
+                        priority: self.priority(),
+                    });
+                    out.push(Action::Reannounce);
+                    self.adver_timer = Some(now + cs(u32::from(self.p.advert_interval)));
                 }
             }
             State::Initialize | State::Fault => {}
@@ -579,10 +590,11 @@ mod tests {
         r.handle(t0, Event::Startup);
         r.handle(t0 + Duration::from_secs(5), Event::Tick);
         assert_eq!(r.state(), State::Master);
-        // Lower priority: ignored. Equal priority, lower address: ignored.
+        // Lower priority: stay master. Equal priority, lower address: stay master.
         let t = t0 + Duration::from_secs(5);
-        assert!(r.handle(t, adv("10.0.0.9", 99)).is_empty());
-        assert!(r.handle(t, adv("10.0.0.4", 100)).is_empty());
+        // (We answer them with our own advert; see the reannounce test.)
+        assert!(transitions(&r.handle(t, adv("10.0.0.9", 99))).is_empty());
+        assert!(transitions(&r.handle(t, adv("10.0.0.4", 100))).is_empty());
         assert_eq!(r.state(), State::Master);
         // Equal priority, higher address: back off, without a priority-0 advert.
         let a = r.handle(t, adv("10.0.0.6", 100));
