@@ -248,6 +248,17 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             )
             .await;
         }
+        // The master can change without a local transition (a backup learns who the
+        // master is from its adverts): keep `fulcrum-ha status` truthful.
+        let master = router.master().map(|m| m.to_string());
+        {
+            let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
+            if st.master != master || st.priority != router.priority() {
+                st.master = master;
+                st.priority = router.priority();
+                let _ = st.write(&status_file);
+            }
+        }
         let deadline = router.next_deadline();
         let sleep = async {
             match deadline {

@@ -18,7 +18,11 @@ fn tmp(name: &str, body: &str) -> std::path::PathBuf {
 fn check_config_accepts_the_sample() {
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../etc/fulcrum-ha.toml");
     let out = bin().args(["-c", sample, "check-config"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -27,12 +31,23 @@ fn check_config_names_key_and_line_of_every_problem() {
         "bad.toml",
         "[vrrp]\ninterface = \"eth0\"\nvirtual_router_id = 0\npriority = 100\nvirtual_ips = [\"10.0.0.1/24\"]\n\n[probe]\nurl = \"https://x/\"\n",
     );
-    let out = bin().arg("-c").arg(&p).arg("check-config").output().unwrap();
+    let out = bin()
+        .arg("-c")
+        .arg(&p)
+        .arg("check-config")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     let f = p.display().to_string();
-    assert!(err.contains(&format!("{f}:3: `vrrp.virtual_router_id`: must be 1..=255")), "{err}");
-    assert!(err.contains(&format!("{f}:8: `probe.url`: must be an http:// URL")), "{err}");
+    assert!(
+        err.contains(&format!("{f}:3: `vrrp.virtual_router_id`: must be 1..=255")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{f}:8: `probe.url`: must be an http:// URL")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -60,7 +75,10 @@ fn one_shot_exec_mover_and_status_without_daemon() {
     let run = |cmd: &str| bin().arg("-c").arg(&cfg).arg(cmd).output().unwrap();
     assert!(run("assign").status.success());
     assert!(run("release").status.success());
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "MASTER 192.0.2.5\nBACKUP 192.0.2.5\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "MASTER 192.0.2.5\nBACKUP 192.0.2.5\n"
+    );
     // No daemon, and exec cannot tell who holds the address: "not here" (OCF 7).
     let out = run("status");
     assert_eq!(out.status.code(), Some(7));

@@ -294,6 +294,7 @@ garp_refresh_ms = 1000
 
 [status]
 file = "{dir}/status-{node}.json"
+metrics_listen = "127.0.0.1:9107"
 "#,
             dir = self.dir.display(),
             peers = if unicast {
@@ -430,6 +431,37 @@ impl Drop for Lab {
     }
 }
 
+/// GET `path` from 127.0.0.1:9107 (the metrics endpoint) inside namespace `ns`.
+fn metrics_get(ns: &str, path: &str) -> String {
+    let (ns, path) = (ns.to_string(), path.to_string());
+    std::thread::spawn(move || {
+        enter_netns(&ns);
+        let mut s = TcpStream::connect("127.0.0.1:9107").expect("metrics endpoint");
+        write!(s, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
+        let mut b = String::new();
+        s.read_to_string(&mut b).unwrap();
+        b
+    })
+    .join()
+    .unwrap()
+}
+
+/// `fulcrum-ha status` run inside the node's namespace: (exit code, stdout).
+fn status_cmd(lab: &Lab, node: &str) -> (Option<i32>, String) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.ns(node)])
+        .arg(env!("CARGO_BIN_EXE_fulcrum-ha"))
+        .arg("-c")
+        .arg(lab.dir.join(format!("ha-{node}.toml")))
+        .arg("status")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
@@ -458,6 +490,22 @@ fn pair(extra: &str) -> (Lab, FakeProxy, FakeProxy, Client) {
 fn kill_active_proxy_moves_the_ip() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let (lab, mut pa, _pb, client) = pair("");
+    // Operations surface while healthy: status subcommand and metrics.
+    let (code, out) = status_cmd(&lab, "a");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("state: master") && out.contains("address held here"),
+        "{out}"
+    );
+    let (code, out) = status_cmd(&lab, "b");
+    assert_eq!(code, Some(7), "{out}");
+    assert!(
+        out.contains("state: backup") && out.contains("master: 10.77.0.1"),
+        "{out}"
+    );
+    let m = metrics_get(&lab.ns("a"), "/metrics");
+    assert!(m.contains("fulcrum_ha_state{state=\"master\"} 1"), "{m}");
+    assert!(m.contains("fulcrum_ha_probe_healthy 1"), "{m}");
     let t = Instant::now();
     pa.kill();
     let first_b = client.wait_for("b", 10, Duration::from_secs(10));
