@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const VIP: &str = "10.77.0.100";
+const VIP6: &str = "2001:db8:77::100";
 const PORT: u16 = 8080;
 /// Tests share the CPU and time each other's failovers: run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -56,7 +57,8 @@ impl FakeProxy {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             enter_netns(&ns);
-            let l = TcpListener::bind(("0.0.0.0", PORT)).expect("bind proxy");
+            // Dual-stack: answers the IPv4 and IPv6 floating addresses and the probe.
+            let l = TcpListener::bind(("::", PORT)).expect("bind proxy");
             l.set_nonblocking(true).unwrap();
             tx.send(()).unwrap();
             while !st.load(Ordering::SeqCst) {
@@ -109,12 +111,15 @@ struct Client {
 
 impl Client {
     fn start(ns: &str) -> Client {
+        Client::start_to(ns, format!("{VIP}:{PORT}").parse().unwrap())
+    }
+
+    fn start_to(ns: &str, addr: SocketAddr) -> Client {
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (ns, lg, st) = (ns.to_string(), log.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
             enter_netns(&ns);
-            let addr: SocketAddr = format!("{VIP}:{PORT}").parse().unwrap();
             while !st.load(Ordering::SeqCst) {
                 let t = Instant::now();
                 let got = (|| {
@@ -212,6 +217,7 @@ impl Drop for Client {
 /// Namespaces: `<p>-sw` (bridge), `<p>-a`, `<p>-b` (nodes 10.77.0.1/.2), `<p>-c`
 /// (client 10.77.0.9).
 struct Lab {
+    v6: bool,
     prefix: String,
     dir: PathBuf,
     children: Vec<(String, Child)>,
@@ -219,6 +225,16 @@ struct Lab {
 
 impl Lab {
     fn new() -> Lab {
+        Lab::build(false)
+    }
+
+    /// Same topology with IPv6 node addresses 2001:db8:77::1/::2/::9 (and link-locals);
+    /// DAD is off in the namespaces so addresses are usable at once.
+    fn new_v6() -> Lab {
+        Lab::build(true)
+    }
+
+    fn build(v6: bool) -> Lab {
         // SAFETY: geteuid has no preconditions.
         assert_eq!(unsafe { libc::geteuid() }, 0, "netns tests need root");
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -226,6 +242,7 @@ impl Lab {
         let dir = std::env::temp_dir().join(format!("fulcrum-ha-{prefix}"));
         std::fs::create_dir_all(&dir).unwrap();
         let lab = Lab {
+            v6,
             prefix: prefix.clone(),
             dir,
             children: Vec::new(),
@@ -234,13 +251,22 @@ impl Lab {
         ip(&["netns", "add", &sw]);
         ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"]);
         ip(&["-n", &sw, "link", "set", "br0", "up"]);
-        for (node, addr) in [
-            ("a", "10.77.0.1/24"),
-            ("b", "10.77.0.2/24"),
-            ("c", "10.77.0.9/24"),
+        for (node, addr, addr6) in [
+            ("a", "10.77.0.1/24", "2001:db8:77::1/64"),
+            ("b", "10.77.0.2/24", "2001:db8:77::2/64"),
+            ("c", "10.77.0.9/24", "2001:db8:77::9/64"),
         ] {
             let ns = lab.ns(node);
             ip(&["netns", "add", &ns]);
+            let st = Command::new("ip")
+                .args(["netns", "exec", &ns, "sysctl", "-qw"])
+                .args([
+                    "net.ipv6.conf.all.accept_dad=0",
+                    "net.ipv6.conf.default.accept_dad=0",
+                ])
+                .status()
+                .unwrap();
+            assert!(st.success(), "sysctl accept_dad");
             let port = format!("v{node}");
             ip(&[
                 "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
@@ -248,6 +274,9 @@ impl Lab {
             ]);
             ip(&["-n", &sw, "link", "set", &port, "master", "br0", "up"]);
             ip(&["-n", &ns, "addr", "add", addr, "dev", "eth0"]);
+            if v6 {
+                ip(&["-n", &ns, "addr", "add", addr6, "dev", "eth0"]);
+            }
             ip(&["-n", &ns, "link", "set", "eth0", "up"]);
             ip(&["-n", &ns, "link", "set", "lo", "up"]);
         }
@@ -278,7 +307,7 @@ interface = "eth0"
 virtual_router_id = 77
 priority = {priority}
 advert_interval = 50
-virtual_ips = ["{VIP}/24"]
+virtual_ips = ["{vip}"]
 {peers}
 
 [probe]
@@ -297,6 +326,11 @@ file = "{dir}/status-{node}.json"
 metrics_listen = "127.0.0.1:9107"
 "#,
             dir = self.dir.display(),
+            vip = if self.v6 {
+                format!("{VIP6}/64")
+            } else {
+                format!("{VIP}/24")
+            },
             peers = if unicast {
                 format!("peers = [\"{peer}\"]\nsource = \"{me}\"")
             } else {
@@ -387,10 +421,11 @@ vrrp_instance VI_77 {{
 
     fn has_vip(&self, node: &str) -> bool {
         let out = Command::new("ip")
-            .args(["-n", &self.ns(node), "-4", "addr", "show", "dev", "eth0"])
+            .args(["-n", &self.ns(node), "addr", "show", "dev", "eth0"])
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/"))
+        let vip = if self.v6 { VIP6 } else { VIP };
+        String::from_utf8_lossy(&out.stdout).contains(&format!("{vip}/"))
     }
 
     fn status(&self, node: &str) -> serde_json::Value {
@@ -650,4 +685,42 @@ fn mixed_pair_with_keepalived() {
         || !lab.has_vip("b"),
     );
     assert_eq!(lab.status("a")["state"], "master");
+}
+
+#[test]
+fn ipv6_multicast_pair_fails_over() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut lab = Lab::new_v6();
+    let _pa = FakeProxy::start(&lab.ns("a"), "a");
+    let mut pb = FakeProxy::start(&lab.ns("b"), "b");
+    lab.start_ha("a", 150, "");
+    lab.start_ha("b", 100, "");
+    let client = Client::start_to(&lab.ns("c"), format!("[{VIP6}]:{PORT}").parse().unwrap());
+    client.wait_for("a", 10, Duration::from_secs(15));
+    wait_until("b backup", Duration::from_secs(5), || {
+        lab.status("b")["state"] == "backup"
+    });
+    // The backup learned the master's link-local source from ff02::12 adverts.
+    assert!(lab.status("b")["master"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("fe80::"));
+    assert!(!lab.has_vip("b"));
+    // SIGTERM: priority-0 advert over IPv6, unsolicited NA from b moves the client.
+    let t = Instant::now();
+    let mut c = lab.signal("ha-a", libc::SIGTERM);
+    assert!(c.wait().unwrap().success());
+    assert!(!lab.has_vip("a"));
+    let first_b = client.wait_for("b", 10, Duration::from_secs(5));
+    assert!(
+        first_b - t < Duration::from_millis(1200),
+        "took {:?}\n{}",
+        first_b - t,
+        lab.logs()
+    );
+    // And b's proxy dying with no peer left: b gives the address up (FAULT).
+    pb.kill();
+    wait_until("b fault", Duration::from_secs(3), || {
+        lab.status("b")["state"] == "fault" && !lab.has_vip("b")
+    });
 }

@@ -6,6 +6,7 @@ use super::{Mover, MoverError, Role};
 use crate::config::Cidr;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
+use netlink_packet_route::address::{AddressAttribute, AddressFlag};
 use std::ffi::CString;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -195,13 +196,19 @@ impl Linux {
             if !self.present(&h, idx, c).await?.is_empty() {
                 continue;
             }
-            h.address()
-                .add(idx, c.addr, c.prefix)
-                .execute()
-                .await
-                .map_err(|e| {
-                    MoverError::transient(NAME, format!("add {c} on {}: {e}", self.interface))
-                })?;
+            let mut req = h.address().add(idx, c.addr, c.prefix);
+            if c.addr.is_ipv6() {
+                // No duplicate address detection: the address is moving here on purpose,
+                // and DAD would keep it tentative (unusable) for a second or more, or
+                // fail it outright while the old master still answers (keepalived does
+                // the same).
+                req.message_mut()
+                    .attributes
+                    .push(AddressAttribute::Flags(vec![AddressFlag::Nodad]));
+            }
+            req.execute().await.map_err(|e| {
+                MoverError::transient(NAME, format!("add {c} on {}: {e}", self.interface))
+            })?;
         }
         self.announce(idx).await;
         Ok(())
