@@ -303,6 +303,30 @@ mod tests {
     }
 
     #[test]
+    fn decodes_keepalived_ipv6_capture() {
+        // Debian keepalived 2.2.7, vrrp_version 3, VRID 52, priority 100, VIP
+        // 2001:db8:9::100, from fe80::9c5e:2cff:fe0e:bd80 to ff02::12 (hop limit 255 in the
+        // captured IPv6 header). VRRP payload as captured:
+        let payload: [u8; 24] = [
+            0x31, 0x34, 0x64, 0x01, 0x00, 0x64, 0xb8, 0x98, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x09,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+        ];
+        let src: IpAddr = "fe80::9c5e:2cff:fe0e:bd80".parse().unwrap();
+        let dst = IpAddr::V6(MCAST_V6);
+        let a = Advert::decode(src, dst, &payload).unwrap();
+        assert_eq!(
+            a,
+            Advert {
+                vrid: 52,
+                priority: 100,
+                max_adver_int: 100,
+                addrs: vec!["2001:db8:9::100".parse().unwrap()]
+            }
+        );
+        assert_eq!(a.encode(src, dst), payload);
+    }
+
+    #[test]
     fn split_ipv4_rejects_malformed() {
         assert!(split_ipv4(&[]).is_none());
         assert!(split_ipv4(&KEEPALIVED_MCAST[..19]).is_none());
