@@ -571,7 +571,9 @@ fn sigkill_of_active_fulcrum_ha_moves_the_ip() {
     let first_b = client.wait_for("b", 10, Duration::from_secs(10));
     let took = first_b - t;
     // Master_Down_Interval = 3 x 0.5 s + skew(100) 0.3 s = 1.8 s, plus GARP.
-    assert!(took >= Duration::from_millis(1400), "too early: {took:?}");
+    // At least Master_Down_Interval minus one advert interval (the last advert may
+    // have left a just before the kill).
+    assert!(took >= Duration::from_millis(1250), "too early: {took:?}");
     assert!(
         took < Duration::from_millis(3500),
         "takeover took {took:?}\n{}",
@@ -723,4 +725,64 @@ fn ipv6_multicast_pair_fails_over() {
     wait_until("b fault", Duration::from_secs(3), || {
         lab.status("b")["state"] == "fault" && !lab.has_vip("b")
     });
+}
+
+/// Failover-timing benchmark (ignored by default; ~90 s):
+/// `cargo test -p fulcrum-ha --test netns -- --ignored --nocapture failover_timing`.
+/// For each way of losing the master, repeats the failover `FULCRUM_HA_BENCH_RUNS` times
+/// (default 5) with advert_interval 50 cs, probe 100 ms fall 2, and prints the time from
+/// the fault to the client's first answer from the new node, and the longest gap between
+/// two answers seen by the client polling every 20 ms.
+#[test]
+#[ignore]
+fn failover_timing_benchmark() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let runs: usize = std::env::var("FULCRUM_HA_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mut table = Vec::new();
+    for scenario in ["proxy-kill", "sigterm", "sigkill"] {
+        let mut took = Vec::new();
+        let mut gaps = Vec::new();
+        for _ in 0..runs {
+            let (mut lab, mut pa, _pb, client) = pair("");
+            client.clear();
+            std::thread::sleep(Duration::from_millis(200));
+            let t = Instant::now();
+            match scenario {
+                "proxy-kill" => pa.kill(),
+                "sigterm" => {
+                    let _ = lab.signal("ha-a", libc::SIGTERM).wait();
+                }
+                _ => {
+                    let _ = lab.signal("ha-a", libc::SIGKILL).wait();
+                }
+            }
+            let first_b = client.wait_for("b", 5, Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(300));
+            let (_, gap) = client.since(t - Duration::from_millis(100));
+            took.push(first_b - t);
+            gaps.push(gap);
+        }
+        took.sort();
+        gaps.sort();
+        table.push((scenario, took, gaps));
+    }
+    eprintln!("\nfailover timing ({runs} runs each; advert 0.5 s, probe 100 ms x fall 2)");
+    eprintln!(
+        "{:<12} {:>28} {:>28}",
+        "scenario", "to new node min/med/max ms", "client gap min/med/max ms"
+    );
+    for (s, took, gaps) in &table {
+        let f = |v: &Vec<Duration>| {
+            format!(
+                "{}/{}/{}",
+                v[0].as_millis(),
+                v[v.len() / 2].as_millis(),
+                v[v.len() - 1].as_millis()
+            )
+        };
+        eprintln!("{:<12} {:>28} {:>28}", s, f(took), f(gaps));
+    }
 }
