@@ -29,7 +29,7 @@ fn role_of(s: State) -> Role {
 /// waits for a slow mover (a DigitalOcean assign can take many seconds).
 async fn mover_task(
     movers: Vec<Box<dyn Mover>>,
-    mut rx: watch::Receiver<Role>,
+    mut rx: watch::Receiver<Option<Role>>,
     mut reannounce: mpsc::Receiver<()>,
     metrics: Arc<Metrics>,
     status: Arc<Mutex<Status>>,
@@ -38,7 +38,13 @@ async fn mover_task(
     let mut applied: Option<Role> = None;
     let refresh = movers.iter().filter_map(|m| m.refresh_every()).min();
     loop {
-        let role = *rx.borrow_and_update();
+        // None: no decision yet (the first transition comes right after startup).
+        let Some(role) = *rx.borrow_and_update() else {
+            if rx.changed().await.is_err() {
+                return;
+            }
+            continue;
+        };
         if applied != Some(role) {
             let mut err = None;
             for m in &movers {
@@ -188,7 +194,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         },
     });
     let addrs: Vec<IpAddr> = v.virtual_ips.iter().map(|c| c.addr).collect();
-    let (role_tx, role_rx) = watch::channel(Role::Stop);
+    let (role_tx, role_rx) = watch::channel(None);
     let (ann_tx, ann_rx) = mpsc::channel(1);
     let movers_done = tokio::spawn(mover_task(
         movers,
@@ -323,7 +329,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         )
         .await;
     }
-    let _ = role_tx.send(Role::Stop);
+    let _ = role_tx.send(Some(Role::Stop));
     if tokio::time::timeout(Duration::from_secs(30), movers_done)
         .await
         .is_err()
@@ -344,7 +350,7 @@ async fn execute(
     metrics: &Metrics,
     status: &Mutex<Status>,
     status_file: &std::path::Path,
-    role_tx: &watch::Sender<Role>,
+    role_tx: &watch::Sender<Option<Role>>,
     ann_tx: &mpsc::Sender<()>,
 ) {
     match a {
@@ -387,8 +393,91 @@ async fn execute(
                 }
             }
             if t.to != State::Initialize {
-                let _ = role_tx.send(role_of(t.to));
+                let _ = role_tx.send(Some(role_of(t.to)));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mover::MoverError;
+    use futures::future::BoxFuture;
+    use futures::FutureExt;
+
+    /// Records every role it is given; fails the first `fail_master` Master applies.
+    struct Fake {
+        calls: Arc<Mutex<Vec<(Role, tokio::time::Instant)>>>,
+        fail_master: Mutex<u32>,
+    }
+
+    impl Mover for Fake {
+        fn name(&self) -> &'static str {
+            "fake"
+        }
+        fn apply(&self, role: Role) -> BoxFuture<'_, Result<(), MoverError>> {
+            async move {
+                self.calls
+                    .lock()
+                    .unwrap()
+                    .push((role, tokio::time::Instant::now()));
+                let mut f = self.fail_master.lock().unwrap();
+                if role == Role::Master && *f > 0 {
+                    *f -= 1;
+                    return Err(MoverError::transient("fake", "try again"));
+                }
+                Ok(())
+            }
+            .boxed()
+        }
+        fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>> {
+            async { Ok(None) }.boxed()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn mover_task_retries_acquire_and_stops_on_stop() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let fake = Fake {
+            calls: calls.clone(),
+            fail_master: Mutex::new(2),
+        };
+        let (tx, rx) = watch::channel(None);
+        let (_ann_tx, ann_rx) = mpsc::channel(1);
+        let dir = std::env::temp_dir().join(format!("fulcrum-ha-rt-{}", std::process::id()));
+        let task = tokio::spawn(mover_task(
+            vec![Box::new(fake)],
+            rx,
+            ann_rx,
+            Arc::new(Metrics::default()),
+            Arc::new(Mutex::new(Status::default())),
+            dir.join("status.json"),
+        ));
+        let t0 = tokio::time::Instant::now();
+        // Nothing happens before the first decision.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(calls.lock().unwrap().is_empty());
+        tx.send(Some(Role::Master)).unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        {
+            let c = calls.lock().unwrap();
+            let roles: Vec<Role> = c.iter().map(|x| x.0).collect();
+            // Two transient failures, retried one second apart, then success; no more.
+            assert_eq!(roles, vec![Role::Master, Role::Master, Role::Master]);
+            assert_eq!(c[1].1 - c[0].1, Duration::from_secs(1));
+            assert_eq!(c[2].1 - c[1].1, Duration::from_secs(1));
+            assert_eq!(c[0].1 - t0, Duration::from_secs(5));
+        }
+        tx.send(Some(Role::Backup)).unwrap();
+        tx.send(Some(Role::Stop)).unwrap();
+        tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .expect("task ended on Stop")
+            .unwrap();
+        let roles: Vec<Role> = calls.lock().unwrap().iter().map(|x| x.0).collect();
+        // The latest wanted role wins: Backup was superseded before it ran.
+        assert_eq!(*roles.last().unwrap(), Role::Stop);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
