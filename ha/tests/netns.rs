@@ -450,7 +450,16 @@ vrrp_instance VI_77 {{
 
 impl Drop for Lab {
     fn drop(&mut self) {
+        // SIGTERM first so keepalived's main process stops its VRRP child; then SIGKILL.
         for (_, c) in &mut self.children {
+            // SAFETY: kill(2) on a child of this test that has not been reaped.
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+        }
+        for (_, c) in &mut self.children {
+            let t = Instant::now();
+            while c.try_wait().ok().flatten().is_none() && t.elapsed() < Duration::from_secs(3) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -785,4 +794,36 @@ fn failover_timing_benchmark() {
         };
         eprintln!("{:<12} {:>28} {:>28}", s, f(took), f(gaps));
     }
+}
+
+#[test]
+fn fulcrum_ha_follows_a_keepalived_master() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut lab = Lab::new();
+    let _pa = FakeProxy::start(&lab.ns("a"), "a");
+    let _pb = FakeProxy::start(&lab.ns("b"), "b");
+    // keepalived on a with the higher priority, fulcrum-ha on b.
+    lab.start_keepalived("a", 200);
+    lab.start_ha("b", 100, "");
+    let client = Client::start(&lab.ns("c"));
+    client.wait_for("a", 10, Duration::from_secs(15));
+    // Well past Master_Down_Interval (1.8 s): fulcrum-ha must still be backup, which it
+    // only is if it decodes keepalived's adverts (version, checksum, TTL) as valid.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(lab.status("b")["state"], "backup", "{}", lab.logs());
+    assert_eq!(lab.status("b")["master"], "10.77.0.1");
+    assert!(!lab.has_vip("b"));
+    let m = metrics_get(&lab.ns("b"), "/metrics");
+    assert!(m.contains("fulcrum_ha_adverts_invalid_total 0"), "{m}");
+    assert!(!m.contains("fulcrum_ha_adverts_received_total 0\n"), "{m}");
+    // keepalived stopping sends priority 0: fulcrum-ha takes over within its skew time.
+    let t = Instant::now();
+    let _ = lab.signal("keepalived-a", libc::SIGTERM).wait();
+    let first_b = client.wait_for("b", 10, Duration::from_secs(10));
+    assert!(
+        first_b - t < Duration::from_millis(1500),
+        "took {:?}\n{}",
+        first_b - t,
+        lab.logs()
+    );
 }
