@@ -107,9 +107,22 @@ fn main() -> ExitCode {
             })
         }
         _ => rt.block_on(async {
-            match Status::read(&cfg.status.file) {
-                Ok(s) => print!("{}", s.render()),
-                Err(_) => println!("daemon: not running (no {})", cfg.status.file.display()),
+            let daemon = Status::read(&cfg.status.file).ok().filter(|s| {
+                // A SIGKILLed daemon leaves its last status behind: do not present it
+                // as current.
+                // SAFETY: kill(pid, 0) only checks that the process exists.
+                let alive = s.pid > 0 && unsafe { libc::kill(s.pid as i32, 0) } == 0;
+                if !alive {
+                    println!("daemon: not running (stale status of pid {})", s.pid);
+                }
+                alive
+            });
+            match &daemon {
+                Some(s) => print!("{}", s.render()),
+                None => println!(
+                    "daemon: not running (no live {})",
+                    cfg.status.file.display()
+                ),
             }
             let movers = match mover::build(&cfg) {
                 Ok(m) => m,
@@ -140,8 +153,8 @@ fn main() -> ExitCode {
                 Some(true) => ExitCode::SUCCESS,
                 Some(false) => ExitCode::from(NOT_HERE),
                 // No mover can tell: fall back on the daemon's own state.
-                None => match Status::read(&cfg.status.file) {
-                    Ok(s) if s.state == "master" => ExitCode::SUCCESS,
+                None => match daemon {
+                    Some(s) if s.state == "master" => ExitCode::SUCCESS,
                     _ => ExitCode::from(NOT_HERE),
                 },
             }

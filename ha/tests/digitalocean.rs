@@ -533,3 +533,60 @@ fn token_loading() {
     assert!(Token::load(None, "FULCRUM_HA_SURELY_UNSET_VAR").is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The Pacemaker path: `fulcrum-ha assign` returns only once the action completed, and
+/// `fulcrum-ha status` answers 7 before and 0 after (what the OCF monitor reports).
+#[tokio::test]
+async fn one_shot_assign_and_status_through_the_binary() {
+    let world = Arc::new(Mutex::new(World {
+        collection: "reserved_ips",
+        assigned: Some(OTHER),
+        in_progress_polls: 2,
+        post_failures: VecDeque::from([Fail::Status(500, "server_error")]),
+        ..Default::default()
+    }));
+    let addr = serve(world.clone()).await;
+    let dir = std::env::temp_dir().join(format!("fulcrum-ha-do-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("ha.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[vrrp]\ninterface = \"lo\"\nvirtual_router_id = 1\nvirtual_ips = [\"{IP}/32\"]\n\n\
+             [[mover]]\ntype = \"digitalocean\"\napi_url = \"http://{addr}\"\nmetadata_url = \"http://{addr}\"\n\
+             token_env = \"FULCRUM_HA_TEST_DO_TOKEN\"\ntimeout_s = 30\n\n[status]\nfile = \"{}/status.json\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let run = |cmd: &'static str| {
+        let cfg = cfg.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_fulcrum-ha"))
+                .arg("-c")
+                .arg(&cfg)
+                .arg(cmd)
+                .env("FULCRUM_HA_TEST_DO_TOKEN", TOKEN)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(run("status").await.status.code(), Some(7));
+    let out = run("assign").await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Returned only after completion: the mock shows the IP on our droplet already.
+    assert_eq!(world.lock().unwrap().assigned, Some(ME));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("server error 500"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "token leaked into logs");
+    assert_eq!(run("status").await.status.code(), Some(0));
+    // release leaves the IP assigned (never unassigned).
+    assert!(run("release").await.status.success());
+    assert_eq!(world.lock().unwrap().assigned, Some(ME));
+    let _ = std::fs::remove_dir_all(&dir);
+}
