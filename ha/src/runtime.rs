@@ -150,6 +150,33 @@ async fn metrics_server(
     }
 }
 
+/// Logs dropped packets at most once every 10 s: a misconfigured neighbour sending
+/// adverts every second must not flood the log, but the operator must learn about it.
+#[derive(Default)]
+struct RateLimited {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl RateLimited {
+    fn note(&mut self, from: IpAddr, why: &str) {
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|l| now.duration_since(l) < Duration::from_secs(10))
+        {
+            self.suppressed += 1;
+            return;
+        }
+        log!(
+            "dropped VRRP packet from {from}: {why} ({} more dropped since the last report)",
+            self.suppressed
+        );
+        self.last = Some(now);
+        self.suppressed = 0;
+    }
+}
+
 /// Runs the daemon until SIGTERM/SIGINT; on the way out a master sends a priority-0
 /// advert and the movers release the address.
 pub async fn run(cfg: Config) -> Result<(), String> {
@@ -236,6 +263,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         if v.preempt { "preempt" } else { "nopreempt" },
     );
 
+    let mut invalid_log = RateLimited::default();
     let mut pending = router.handle(Instant::now(), Event::Startup);
     let mut probe_open = cfg.probe.is_some();
     loop {
@@ -290,8 +318,14 @@ pub async fn run(cfg: Config) -> Result<(), String> {
                         }
                         // Another VRID on the same segment is normal traffic, not an error.
                         Ok(a) if a.vrid != v.virtual_router_id => {}
-                        Ok(_) => metrics.advert_received(false),
-                        Err(_) => metrics.advert_received(false),
+                        Ok(_) => {
+                            metrics.advert_received(false);
+                            invalid_log.note(rx.src, &format!("TTL {} or not from a configured peer", rx.ttl));
+                        }
+                        Err(e) => {
+                            metrics.advert_received(false);
+                            invalid_log.note(rx.src, &e.to_string());
+                        }
                     }
                 }
                 Err(e) => {

@@ -58,6 +58,8 @@ pub enum DecodeError {
     Family,
     /// No addresses announced (RFC 5798 requires at least one).
     NoAddresses,
+    /// Max Adver Int of 0: would make Master_Down_Interval 0 and a backup flap.
+    ZeroInterval,
 }
 
 impl fmt::Display for DecodeError {
@@ -69,6 +71,7 @@ impl fmt::Display for DecodeError {
             DecodeError::Checksum => write!(f, "bad VRRP checksum"),
             DecodeError::Family => write!(f, "source and destination of different families"),
             DecodeError::NoAddresses => write!(f, "advertisement without addresses"),
+            DecodeError::ZeroInterval => write!(f, "advertisement interval of 0"),
         }
     }
 }
@@ -186,6 +189,10 @@ impl Advert {
         if checksum(src, dst, msg) != Some(0) {
             return Err(DecodeError::Checksum);
         }
+        let max_adver_int = u16::from_be_bytes([msg[4], msg[5]]) & 0x0fff;
+        if max_adver_int == 0 {
+            return Err(DecodeError::ZeroInterval);
+        }
         let mut addrs = Vec::with_capacity(count);
         for chunk in msg[HEADER_LEN..need].chunks_exact(alen) {
             if alen == 4 {
@@ -201,7 +208,7 @@ impl Advert {
         Ok(Advert {
             vrid: msg[1],
             priority: msg[2],
-            max_adver_int: u16::from_be_bytes([msg[4], msg[5]]) & 0x0fff,
+            max_adver_int,
             addrs,
         })
     }
@@ -394,6 +401,17 @@ mod tests {
         let mut p = V4_MCAST;
         p[3] = 0;
         assert_eq!(Advert::decode(src, dst, &p), Err(DecodeError::NoAddresses));
+        // Interval 0, with a checksum made valid for it.
+        let a = Advert {
+            vrid: 51,
+            priority: 100,
+            max_adver_int: 0,
+            addrs: vec![v4("10.0.0.100")],
+        };
+        assert_eq!(
+            Advert::decode(src, dst, &a.encode(src, dst)),
+            Err(DecodeError::ZeroInterval)
+        );
         assert_eq!(
             Advert::decode(src, "::1".parse().unwrap(), &V4_MCAST),
             Err(DecodeError::Family)
