@@ -308,6 +308,7 @@ virtual_router_id = 77
 priority = {priority}
 advert_interval = 50
 virtual_ips = ["{vip}"]
+preempt = {preempt}
 {peers}
 
 [probe]
@@ -326,6 +327,7 @@ file = "{dir}/status-{node}.json"
 metrics_listen = "127.0.0.1:9107"
 "#,
             dir = self.dir.display(),
+            preempt = !extra.contains("NOPREEMPT"),
             vip = if self.v6 {
                 format!("{VIP6}/64")
             } else {
@@ -826,4 +828,25 @@ fn fulcrum_ha_follows_a_keepalived_master() {
         first_b - t,
         lab.logs()
     );
+}
+
+#[test]
+fn nopreempt_node_does_not_take_back_the_ip() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut lab, _pa, _pb, client) = pair("NOPREEMPT");
+    let _ = lab.signal("ha-a", libc::SIGTERM).wait();
+    client.wait_for("b", 10, Duration::from_secs(5));
+    // a comes back with the higher priority but nopreempt: b keeps the address.
+    lab.start_ha("a", 150, "NOPREEMPT");
+    wait_until("a backup", Duration::from_secs(5), || {
+        lab.status("a")["state"] == "backup"
+    });
+    let t = Instant::now();
+    std::thread::sleep(Duration::from_secs(4)); // > Master_Down_Interval (1.8 s)
+    let (runs, _) = client.since(t);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].0.as_deref(), Some("b"));
+    assert_eq!(lab.status("a")["state"], "backup");
+    assert_eq!(lab.status("a")["master"], "10.77.0.2");
+    assert!(!lab.has_vip("a"));
 }
