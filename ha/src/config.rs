@@ -362,12 +362,29 @@ impl Config {
     pub fn parse(file: &str, src: &str) -> Result<Config, ConfigError> {
         let de = toml::Deserializer::new(src);
         let cfg: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-            let key = e.path().to_string();
+            let mut key = e.path().to_string();
             let inner = e.into_inner();
-            let line = inner
+            let mut line = inner
                 .span()
                 .map(|s| line_of_offset(src, s.start))
                 .or_else(|| locate(src, &key));
+            // Inside internally tagged tables ([[mover]]) serde loses the span of an
+            // unknown key and points at the table: find the key's own line.
+            if let Some(field) = inner
+                .message()
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+            {
+                let full = if key == "." {
+                    field.to_string()
+                } else {
+                    format!("{key}.{field}")
+                };
+                if let Some(l) = locate(src, &full) {
+                    line = Some(l);
+                    key = full;
+                }
+            }
             ConfigError {
                 file: file.to_string(),
                 problems: vec![Problem {
@@ -583,6 +600,16 @@ command = ["/bin/true"]
         let e = err(&GOOD.replace("rise = 2", "rsie = 2"));
         assert!(e.problems[0].message.contains("rsie"), "{e}");
         assert_eq!(e.problems[0].line, Some(12), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_in_mover_points_at_its_line() {
+        let e = err(&GOOD.replace("type = \"linux\"", "type = \"linux\"\ngarp_cont = 2"));
+        assert_eq!(e.problems[0].key, "mover[0].garp_cont", "{e}");
+        assert_eq!(e.problems[0].line, Some(17), "{e}");
+        let e = err(&GOOD.replace("type = \"linux\"", "type = \"linx\""));
+        assert_eq!(e.problems[0].key, "mover[0].type", "{e}");
+        assert_eq!(e.problems[0].line, Some(16), "{e}");
     }
 
     #[test]
