@@ -305,9 +305,10 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             r = sock.recv() => match r {
                 Ok(rx) => {
                     let ok = rx.ttl == TTL
-                        && (v.peers.is_empty() || v.peers.contains(&rx.src))
-                        && rx.src != src;
+                        && (v.peers.is_empty() || v.peers.contains(&rx.src));
                     match rx.advert {
+                        // Our own packet (looped back by a bridge or a unicast quirk).
+                        _ if rx.src == src => {}
                         Ok(a) if ok && a.vrid == v.virtual_router_id => {
                             metrics.advert_received(true);
                             pending = router.handle(Instant::now(), Event::Advert {

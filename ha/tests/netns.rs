@@ -309,6 +309,7 @@ priority = {priority}
 advert_interval = 50
 virtual_ips = ["{vip}"]
 preempt = {preempt}
+{lower}
 {peers}
 
 [probe]
@@ -328,6 +329,11 @@ metrics_listen = "127.0.0.1:9107"
 "#,
             dir = self.dir.display(),
             preempt = !extra.contains("NOPREEMPT"),
+            lower = if extra.contains("LOWER") {
+                "on_probe_fail = \"lower\"\nlower_by = 100"
+            } else {
+                ""
+            },
             vip = if self.v6 {
                 format!("{VIP6}/64")
             } else {
@@ -849,4 +855,34 @@ fn nopreempt_node_does_not_take_back_the_ip() {
     assert_eq!(lab.status("a")["state"], "backup");
     assert_eq!(lab.status("a")["master"], "10.77.0.2");
     assert!(!lab.has_vip("a"));
+}
+
+#[test]
+fn lower_mode_resigns_on_probe_failure_and_preempts_back_when_healthy() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (lab, mut pa, _pb, client) = pair("LOWER");
+    let t = Instant::now();
+    pa.kill();
+    let first_b = client.wait_for("b", 10, Duration::from_secs(10));
+    assert!(
+        first_b - t < Duration::from_millis(1500),
+        "took {:?}\n{}",
+        first_b - t,
+        lab.logs()
+    );
+    // a keeps running as a backup with priority 150 - 100 = 50, below b.
+    wait_until("a backup at 50", Duration::from_secs(3), || {
+        lab.status("a")["state"] == "backup" && lab.status("a")["priority"] == 50
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(lab.status("a")["state"], "backup");
+    assert!(!lab.has_vip("a"));
+    // Proxy back: priority 150 again, a preempts b after Master_Down_Interval.
+    let _pa2 = FakeProxy::start(&lab.ns("a"), "a");
+    client.wait_for("a", 10, Duration::from_secs(10));
+    wait_until("b backup", Duration::from_secs(5), || {
+        lab.status("b")["state"] == "backup"
+    });
+    assert_eq!(lab.status("a")["priority"], 150);
+    assert!(!lab.has_vip("b"));
 }
