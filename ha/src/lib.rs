@@ -4,6 +4,8 @@
 //! local proxy is watched from outside by [`probe`], because it must keep working when
 //! the proxy is dead.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod log;
 pub mod metrics;

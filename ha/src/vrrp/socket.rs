@@ -354,3 +354,19 @@ impl VrrpSocket {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primary_address_of_loopback() {
+        assert_eq!(
+            primary_address("lo", true).unwrap(),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        // Loopback has ::1 but no link-local address: VRRP over IPv6 needs one.
+        assert!(primary_address("lo", false).is_err());
+        assert!(primary_address("no-such-if0", true).is_err());
+    }
+}
