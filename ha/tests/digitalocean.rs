@@ -40,6 +40,8 @@ struct World {
     log: Vec<(String, String, String, Instant)>,
     /// Return 500 to every request.
     always_500: bool,
+    /// Answer this many action polls with 429 retry-after: 1 first.
+    poll_429: u32,
     /// Paths use this collection name.
     collection: &'static str,
 }
@@ -105,6 +107,14 @@ fn route(
         return json(
             201,
             serde_json::json!({"action": {"id": id, "status": "in-progress", "type": "assign_ip"}}),
+        );
+    }
+    if method == "GET" && path.starts_with(&format!("{base}/actions/")) && w.poll_429 > 0 {
+        w.poll_429 -= 1;
+        return (
+            429,
+            vec![("retry-after".into(), "1".into())],
+            serde_json::json!({"id": "too_many_requests", "message": "slow down"}).to_string(),
         );
     }
     if method == "GET" && path.starts_with(&format!("{base}/actions/")) {
@@ -589,4 +599,32 @@ async fn one_shot_assign_and_status_through_the_binary() {
     assert!(run("release").await.status.success());
     assert_eq!(world.lock().unwrap().assigned, Some(ME));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn rate_limited_while_polling_honours_retry_after() {
+    let (w, m) = setup(
+        World {
+            assigned: Some(OTHER),
+            poll_429: 1,
+            ..Default::default()
+        },
+        TOKEN,
+        fast(),
+    )
+    .await;
+    m.apply(Role::Master).await.unwrap();
+    let log = w.lock().unwrap().log.clone();
+    let polls: Vec<Instant> = log
+        .iter()
+        .filter(|(m, p, _, _)| m == "GET" && p.contains("/actions/"))
+        .map(|x| x.3)
+        .collect();
+    assert_eq!(polls.len(), 2);
+    assert!(
+        polls[1] - polls[0] >= Duration::from_millis(950),
+        "{:?}",
+        polls[1] - polls[0]
+    );
+    assert_eq!(w.lock().unwrap().assigned, Some(ME));
 }

@@ -220,12 +220,7 @@ impl DigitalOcean {
             Err(e) => return Ok(Outcome::Retry(self.backoff(attempt), format!("POST: {e}"))),
         };
         let status = r.status();
-        let retry_after = r
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(&r);
         let body: Value = r.json().await.unwrap_or(Value::Null);
         match status.as_u16() {
             200..=299 => {}
@@ -269,6 +264,7 @@ impl DigitalOcean {
         let mut errors = 0u32;
         loop {
             let r = self.http.get(&url).bearer_auth(&self.token.0).send().await;
+            let mut wait = None;
             match r {
                 Ok(r) if r.status().is_success() => {
                     errors = 0;
@@ -289,7 +285,11 @@ impl DigitalOcean {
                         _ => {}
                     }
                 }
-                Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => {
+                Ok(r) if r.status().as_u16() == 429 => {
+                    errors += 1;
+                    wait = retry_after(&r).map(|d| d.min(self.timing.max_retry_after));
+                }
+                Ok(r) if r.status().is_server_error() => {
                     errors += 1;
                 }
                 Ok(r) => {
@@ -299,11 +299,11 @@ impl DigitalOcean {
                 }
                 Err(_) => errors += 1,
             }
-            tokio::time::sleep(if errors > 0 {
+            tokio::time::sleep(wait.unwrap_or(if errors > 0 {
                 self.backoff(errors)
             } else {
                 self.timing.poll
-            })
+            }))
             .await;
         }
     }
@@ -342,6 +342,15 @@ impl DigitalOcean {
             ),
         ))
     }
+}
+
+/// `retry-after` in seconds (the form the API sends).
+fn retry_after(r: &reqwest::Response) -> Option<Duration> {
+    r.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 fn message(body: &Value) -> String {
