@@ -362,6 +362,25 @@ metrics_listen = "127.0.0.1:9107"
     }
 
     fn start_keepalived(&mut self, node: &str, priority: u8) {
+        self.start_keepalived_with(node, priority, false)
+    }
+
+    fn start_keepalived_with(&mut self, node: &str, priority: u8, unicast: bool) {
+        let me = if node == "a" {
+            "10.77.0.1"
+        } else {
+            "10.77.0.2"
+        };
+        let peer = if node == "a" {
+            "10.77.0.2"
+        } else {
+            "10.77.0.1"
+        };
+        let uni = if unicast {
+            format!("unicast_src_ip {me}\n  unicast_peer {{\n    {peer}\n  }}")
+        } else {
+            String::new()
+        };
         assert!(
             Command::new("keepalived").arg("--version").output().is_ok(),
             "keepalived missing: apt-get install keepalived"
@@ -381,6 +400,7 @@ vrrp_instance VI_77 {{
   virtual_router_id 77
   priority {priority}
   advert_int 0.5
+  {uni}
   virtual_ipaddress {{
     {VIP}/24
   }}
@@ -885,4 +905,41 @@ fn lower_mode_resigns_on_probe_failure_and_preempts_back_when_healthy() {
     });
     assert_eq!(lab.status("a")["priority"], 150);
     assert!(!lab.has_vip("b"));
+}
+
+#[test]
+fn unicast_pair_with_keepalived() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut lab = Lab::new();
+    let _pa = FakeProxy::start(&lab.ns("a"), "a");
+    let _pb = FakeProxy::start(&lab.ns("b"), "b");
+    lab.start_ha("a", 150, "UNICAST");
+    lab.start_keepalived_with("b", 100, true);
+    let client = Client::start(&lab.ns("c"));
+    client.wait_for("a", 10, Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(3));
+    // keepalived accepts our unicast adverts (checksum over the unicast pseudo-header).
+    assert!(!lab.has_vip("b"), "{}", lab.logs());
+    assert_eq!(lab.status("a")["state"], "master");
+    // Our priority-0 advert, unicast: keepalived takes over within its skew time.
+    let t = Instant::now();
+    assert!(lab.signal("ha-a", libc::SIGTERM).wait().unwrap().success());
+    let first_b = client.wait_for("b", 10, Duration::from_secs(10));
+    assert!(
+        first_b - t < Duration::from_millis(1500),
+        "took {:?}\n{}",
+        first_b - t,
+        lab.logs()
+    );
+    // Back with the higher priority: fulcrum-ha decodes keepalived's unicast adverts,
+    // learns the master, then preempts it.
+    lab.start_ha("a", 150, "UNICAST");
+    client.wait_for("a", 10, Duration::from_secs(15));
+    wait_until(
+        "keepalived releases the VIP",
+        Duration::from_secs(5),
+        || !lab.has_vip("b"),
+    );
+    let log = std::fs::read_to_string(lab.dir.join("ha-a.log")).unwrap();
+    assert!(!log.contains("dropped VRRP packet"), "{log}");
 }
