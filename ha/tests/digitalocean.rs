@@ -75,9 +75,10 @@ fn route(
             None => serde_json::Value::Null,
         };
         let locked = w.action.is_some();
+        // `links` sorts before the resource key: the mover must pick the right one.
         return json(
             200,
-            serde_json::json!({ key: {"ip": IP, "droplet": droplet, "locked": locked} }),
+            serde_json::json!({ "links": {}, key: {"ip": IP, "droplet": droplet, "locked": locked} }),
         );
     }
     if method == "POST" && path == format!("{base}/actions") {

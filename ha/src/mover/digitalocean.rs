@@ -182,10 +182,12 @@ impl DigitalOcean {
         if !status.is_success() {
             return Err(api_error("GET", status, &body));
         }
-        // `{"reserved_ip": {...}}` or `{"floating_ip": {...}}`.
+        // `{"reserved_ip": {...}}` or `{"floating_ip": {...}}`, by name: other top-level
+        // keys (`links`, `meta`) must not be mistaken for it.
         let obj = body
-            .as_object()
-            .and_then(|o| o.values().next())
+            .get("reserved_ip")
+            .or_else(|| body.get("floating_ip"))
+            .filter(|o| o.is_object())
             .ok_or_else(|| MoverError::transient(NAME, "GET: unexpected body"))?;
         Ok(obj
             .get("droplet")
