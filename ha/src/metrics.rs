@@ -11,6 +11,23 @@ const STATES: [State; 4] = [
     State::Fault,
 ];
 
+/// Per-mover counters (a handful of movers, updated once per transition: a mutex is fine).
+#[derive(Debug, Default, Clone, Copy)]
+struct MoverStats {
+    runs: u64,
+    errors: u64,
+    seconds: f64,
+    last: f64,
+}
+
+/// One per-mover metric family: name, type, help, value.
+type MoverFamily = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&MoverStats) -> String,
+);
+
 /// Counters shared by the runtime tasks; all atomics, read by the metrics endpoint.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -20,10 +37,7 @@ pub struct Metrics {
     adverts_sent: AtomicU64,
     adverts_received: AtomicU64,
     adverts_invalid: AtomicU64,
-    mover_runs: AtomicU64,
-    mover_errors: AtomicU64,
-    mover_seconds_micros: AtomicU64,
-    mover_last_micros: AtomicU64,
+    movers: std::sync::Mutex<std::collections::BTreeMap<&'static str, MoverStats>>,
     probe_healthy: AtomicU64,
 }
 
@@ -57,14 +71,15 @@ impl Metrics {
         }
     }
 
-    /// One mover run and how long it took.
-    pub fn mover_run(&self, secs: f64, ok: bool) {
-        let us = (secs * 1e6) as u64;
-        self.mover_runs.fetch_add(1, Ordering::Relaxed);
-        self.mover_seconds_micros.fetch_add(us, Ordering::Relaxed);
-        self.mover_last_micros.store(us, Ordering::Relaxed);
+    /// One run of mover `name` and how long it took.
+    pub fn mover_run(&self, name: &'static str, secs: f64, ok: bool) {
+        let mut m = self.movers.lock().unwrap_or_else(|p| p.into_inner());
+        let st = m.entry(name).or_default();
+        st.runs += 1;
+        st.seconds += secs;
+        st.last = secs;
         if !ok {
-            self.mover_errors.fetch_add(1, Ordering::Relaxed);
+            st.errors += 1;
         }
     }
 
@@ -130,18 +145,6 @@ impl Metrics {
                 self.adverts_invalid.load(Ordering::Relaxed),
             ),
             (
-                "fulcrum_ha_mover_runs_total",
-                "counter",
-                "Mover runs.",
-                self.mover_runs.load(Ordering::Relaxed),
-            ),
-            (
-                "fulcrum_ha_mover_errors_total",
-                "counter",
-                "Failed mover runs.",
-                self.mover_errors.load(Ordering::Relaxed),
-            ),
-            (
                 "fulcrum_ha_probe_healthy",
                 "gauge",
                 "1 if the local proxy passes its probe.",
@@ -151,20 +154,43 @@ impl Metrics {
         for (name, ty, help, v) in simple {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {ty}\n{name} {v}");
         }
-        let sum = self.mover_seconds_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let last = self.mover_last_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            o,
-            "# HELP fulcrum_ha_mover_seconds_total Time spent in movers."
-        );
-        let _ = writeln!(o, "# TYPE fulcrum_ha_mover_seconds_total counter");
-        let _ = writeln!(o, "fulcrum_ha_mover_seconds_total {sum}");
-        let _ = writeln!(
-            o,
-            "# HELP fulcrum_ha_mover_last_seconds Latency of the last mover run."
-        );
-        let _ = writeln!(o, "# TYPE fulcrum_ha_mover_last_seconds gauge");
-        let _ = writeln!(o, "fulcrum_ha_mover_last_seconds {last}");
+        let movers = self
+            .movers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let families: [MoverFamily; 4] = [
+            (
+                "fulcrum_ha_mover_runs_total",
+                "counter",
+                "Mover runs.",
+                |m| m.runs.to_string(),
+            ),
+            (
+                "fulcrum_ha_mover_errors_total",
+                "counter",
+                "Failed mover runs.",
+                |m| m.errors.to_string(),
+            ),
+            (
+                "fulcrum_ha_mover_seconds_total",
+                "counter",
+                "Time spent in the mover.",
+                |m| m.seconds.to_string(),
+            ),
+            (
+                "fulcrum_ha_mover_last_seconds",
+                "gauge",
+                "Latency of the mover's last run.",
+                |m| m.last.to_string(),
+            ),
+        ];
+        for (name, ty, help, value) in families {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {ty}");
+            for (mover, st) in &movers {
+                let _ = writeln!(o, "{name}{{mover=\"{mover}\"}} {}", value(st));
+            }
+        }
         o
     }
 }
@@ -179,15 +205,22 @@ mod tests {
         m.transition(State::Backup);
         m.transition(State::Master);
         m.advert_sent();
-        m.mover_run(0.25, true);
-        m.mover_run(0.5, false);
+        m.mover_run("linux", 0.25, true);
+        m.mover_run("linux", 0.5, false);
+        m.mover_run("exec", 0.125, true);
         let t = m.render();
         assert!(t.contains("fulcrum_ha_state{state=\"master\"} 1\n"), "{t}");
         assert!(t.contains("fulcrum_ha_state{state=\"backup\"} 0\n"));
         assert!(t.contains("fulcrum_ha_transitions_total{to=\"backup\"} 1\n"));
         assert!(t.contains("fulcrum_ha_adverts_sent_total 1\n"));
-        assert!(t.contains("fulcrum_ha_mover_errors_total 1\n"));
-        assert!(t.contains("fulcrum_ha_mover_seconds_total 0.75\n"));
-        assert!(t.contains("fulcrum_ha_mover_last_seconds 0.5\n"));
+        assert!(
+            t.contains("fulcrum_ha_mover_errors_total{mover=\"linux\"} 1\n"),
+            "{t}"
+        );
+        assert!(t.contains("fulcrum_ha_mover_errors_total{mover=\"exec\"} 0\n"));
+        assert!(t.contains("fulcrum_ha_mover_runs_total{mover=\"linux\"} 2\n"));
+        assert!(t.contains("fulcrum_ha_mover_seconds_total{mover=\"linux\"} 0.75\n"));
+        assert!(t.contains("fulcrum_ha_mover_last_seconds{mover=\"linux\"} 0.5\n"));
+        assert!(t.contains("fulcrum_ha_mover_last_seconds{mover=\"exec\"} 0.125\n"));
     }
 }

@@ -51,7 +51,7 @@ async fn mover_task(
                 let t = Instant::now();
                 let r = m.apply(role).await;
                 let secs = t.elapsed().as_secs_f64();
-                metrics.mover_run(secs, r.is_ok());
+                metrics.mover_run(m.name(), secs, r.is_ok());
                 match r {
                     Ok(()) => log!("{} mover: {} done in {:.3}s", m.name(), role.name(), secs),
                     Err(e) => {

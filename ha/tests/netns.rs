@@ -578,6 +578,14 @@ fn kill_active_proxy_moves_the_ip() {
     let m = metrics_get(&lab.ns("a"), "/metrics");
     assert!(m.contains("fulcrum_ha_state{state=\"master\"} 1"), "{m}");
     assert!(m.contains("fulcrum_ha_probe_healthy 1"), "{m}");
+    assert!(
+        m.contains("fulcrum_ha_mover_errors_total{mover=\"linux\"} 0"),
+        "{m}"
+    );
+    assert!(
+        m.contains("fulcrum_ha_mover_last_seconds{mover=\"linux\"} "),
+        "{m}"
+    );
     let t = Instant::now();
     pa.kill();
     let first_b = client.wait_for("b", 10, Duration::from_secs(10));
