@@ -951,3 +951,23 @@ fn unicast_pair_with_keepalived() {
     let log = std::fs::read_to_string(lab.dir.join("ha-a.log")).unwrap();
     assert!(!log.contains("dropped VRRP packet"), "{log}");
 }
+
+#[test]
+fn sigterm_of_the_backup_leaves_the_master_alone() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut lab, _pa, _pb, client) = pair("");
+    let before = lab.status("a")["transitions"].clone();
+    let t = Instant::now();
+    assert!(lab.signal("ha-b", libc::SIGTERM).wait().unwrap().success());
+    std::thread::sleep(Duration::from_secs(3));
+    // No priority-0 advert from a backup, so no re-election: every poll answered by a.
+    let (runs, _) = client.since(t);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].0.as_deref(), Some("a"));
+    assert_eq!(lab.status("a")["transitions"], before);
+    assert!(!lab.has_vip("b"));
+    // The backup's status file is gone with it: `status` reports no daemon.
+    let (code, out) = status_cmd(&lab, "b");
+    assert_eq!(code, Some(7));
+    assert!(out.contains("not running"), "{out}");
+}
