@@ -47,9 +47,28 @@ async fn mover_task(
         };
         if applied != Some(role) {
             let mut err = None;
+            let mut cancelled = false;
             for m in &movers {
                 let t = Instant::now();
-                let r = m.apply(role).await;
+                let r = if role == Role::Master {
+                    // An acquire that is still retrying (a DigitalOcean API outage can
+                    // last minutes) must not complete after we lost mastership: it
+                    // would take the address back from the new master. Drop it as soon
+                    // as the wanted role changes.
+                    tokio::select! {
+                        r = m.apply(role) => r,
+                        c = rx.changed() => {
+                            if c.is_err() {
+                                return;
+                            }
+                            log!("{} mover: MASTER abandoned: no longer master", m.name());
+                            cancelled = true;
+                            break;
+                        }
+                    }
+                } else {
+                    m.apply(role).await
+                };
                 let secs = t.elapsed().as_secs_f64();
                 metrics.mover_run(m.name(), secs, r.is_ok());
                 match r {
@@ -59,6 +78,10 @@ async fn mover_task(
                         err = Some(e);
                     }
                 }
+            }
+            if cancelled {
+                // Apply whatever is wanted now.
+                continue;
             }
             {
                 let mut st = status.lock().unwrap_or_else(|p| p.into_inner());
@@ -469,6 +492,81 @@ mod tests {
         fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>> {
             async { Ok(None) }.boxed()
         }
+    }
+
+    /// Acquire hangs (an API outage); records when it is dropped.
+    struct Hanging {
+        calls: Arc<Mutex<Vec<(String, tokio::time::Instant)>>>,
+    }
+
+    struct DropMark(Arc<Mutex<Vec<(String, tokio::time::Instant)>>>);
+
+    impl Drop for DropMark {
+        fn drop(&mut self) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(("dropped".into(), tokio::time::Instant::now()));
+        }
+    }
+
+    impl Mover for Hanging {
+        fn name(&self) -> &'static str {
+            "hanging"
+        }
+        fn apply(&self, role: Role) -> BoxFuture<'_, Result<(), MoverError>> {
+            async move {
+                let now = tokio::time::Instant::now();
+                self.calls.lock().unwrap().push((role.name().into(), now));
+                if role == Role::Master {
+                    let _mark = DropMark(self.calls.clone());
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                    std::mem::forget(_mark); // finished normally: not a drop
+                }
+                Ok(())
+            }
+            .boxed()
+        }
+        fn holds(&self) -> BoxFuture<'_, Result<Option<bool>, MoverError>> {
+            async { Ok(None) }.boxed()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn losing_mastership_cancels_an_acquire_in_progress() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = watch::channel(None);
+        let (_ann_tx, ann_rx) = mpsc::channel(1);
+        let dir = std::env::temp_dir().join(format!("fulcrum-ha-rt2-{}", std::process::id()));
+        let task = tokio::spawn(mover_task(
+            vec![Box::new(Hanging {
+                calls: calls.clone(),
+            })],
+            rx,
+            ann_rx,
+            Arc::new(Metrics::default()),
+            Arc::new(Mutex::new(Status::default())),
+            dir.join("status.json"),
+        ));
+        let t0 = tokio::time::Instant::now();
+        tx.send(Some(Role::Master)).unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        tx.send(Some(Role::Backup)).unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        {
+            let c = calls.lock().unwrap();
+            let names: Vec<&str> = c.iter().map(|x| x.0.as_str()).collect();
+            assert_eq!(names, vec!["MASTER", "dropped", "BACKUP"]);
+            // Dropped and released at the moment the role changed, not 600 s later.
+            assert_eq!(c[1].1 - t0, Duration::from_secs(3));
+            assert_eq!(c[2].1 - t0, Duration::from_secs(3));
+        }
+        tx.send(Some(Role::Stop)).unwrap();
+        tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .expect("task ended on Stop")
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test(start_paused = true)]
