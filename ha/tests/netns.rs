@@ -629,6 +629,15 @@ fn sigkill_of_active_fulcrum_ha_moves_the_ip() {
         .unwrap()
         .contains("Master_Down_Interval"));
     eprintln!("SIGKILL -> takeover: {took:?}");
+    // The killed node kept the address; restarting fulcrum-ha there removes it at once
+    // (FAULT until the probe passes), then a preempts b in the normal way.
+    assert!(lab.has_vip("a"));
+    lab.start_ha("a", 150, "");
+    wait_until("stale VIP removed from a", Duration::from_secs(1), || {
+        !lab.has_vip("a")
+    });
+    client.wait_for("a", 10, Duration::from_secs(10));
+    wait_until("b releases", Duration::from_secs(5), || !lab.has_vip("b"));
 }
 
 #[test]
