@@ -64,12 +64,13 @@ fn action(agent: &str, act: &str, params: &[(&str, &str)], netns: Option<&str>) 
 
 const FAKE_FULCRUM: &str = r#"#!/bin/sh
 # Stand-in for `fulcrum`: -c checks (a config containing INVALID fails), otherwise
-# daemonizes a loop that records SIGUSR2 reloads and exits on SIGTERM.
+# daemonizes a loop that records SIGUSR2 reloads, exits on SIGUSR1 (soft stop) and
+# SIGTERM, and records the -W flag.
 check=0; cfg=; pid=
-while [ $# -gt 0 ]; do case $1 in -c) check=1;; -f) cfg=$2; shift;; -p) pid=$2; shift;; esac; shift; done
+while [ $# -gt 0 ]; do case $1 in -c) check=1;; -W) echo W > "$0.mw";; -f) cfg=$2; shift;; -p) pid=$2; shift;; esac; shift; done
 if grep -q INVALID "$cfg"; then echo "$cfg:1: invalid" >&2; exit 1; fi
 [ $check = 1 ] && exit 0
-( trap 'echo reloaded >> "$cfg.reloads"' USR2; trap 'exit 0' TERM; while :; do sleep 0.1; done ) >/dev/null 2>&1 </dev/null &
+( trap 'echo reloaded >> "$cfg.reloads"' USR2; trap 'echo soft >> "$cfg.stops"; exit 0' USR1; trap 'exit 0' TERM; while :; do sleep 0.1; done ) >/dev/null 2>&1 </dev/null &
 echo $! > "$pid"
 "#;
 
@@ -131,8 +132,14 @@ fn proxy_agent_passes_ocf_tester_and_checks_config_before_reload() {
     let mut with_url = params.to_vec();
     with_url.push(("monitor_url", "http://127.0.0.1:9/"));
     assert_eq!(action("fulcrum", "monitor", &with_url, None), 1);
+    // Started in master-worker mode (what makes SIGUSR2 a reload).
+    assert!(d.join("fulcrum.mw").exists());
     assert_eq!(action("fulcrum", "stop", &params, None), 0);
     assert_eq!(action("fulcrum", "monitor", &params, None), 7);
+    // Stopped softly (SIGUSR1), not killed.
+    assert!(std::fs::read_to_string(d.join("fulcrum.cfg.stops"))
+        .unwrap_or_default()
+        .contains("soft"));
     assert_eq!(action("fulcrum", "stop", &params, None), 0);
     let _ = std::fs::remove_dir_all(&d);
 }
