@@ -6,12 +6,19 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fulcrum-ha"))
 }
 
+/// Writes `body` to a file in a directory of its own, removed by `cleanup`.
 fn tmp(name: &str, body: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("fulcrum-ha-cli-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!("fulcrum-ha-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     let p = d.join(name);
     std::fs::write(&p, body).unwrap();
     p
+}
+
+fn cleanup(p: &std::path::Path) {
+    if let Some(d) = p.parent() {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }
 
 #[test]
@@ -48,6 +55,7 @@ fn check_config_names_key_and_line_of_every_problem() {
         err.contains(&format!("{f}:8: `probe.url`: must be an http:// URL")),
         "{err}"
     );
+    cleanup(&p);
 }
 
 #[test]
@@ -84,4 +92,5 @@ fn one_shot_exec_mover_and_status_without_daemon() {
     assert_eq!(out.status.code(), Some(7));
     assert!(String::from_utf8_lossy(&out.stdout).contains("not running"));
     let _ = std::fs::remove_dir_all(&d);
+    cleanup(&cfg);
 }
