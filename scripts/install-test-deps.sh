@@ -18,6 +18,9 @@ TEST_DEPS=(
     python3    # helper upstreams (examples/quickstart, tests)
     procps     # ps, pkill/pgrep for diagnostics
     util-linux # taskset
+    keepalived     # fulcrum-ha interoperability tests (ha/tests/netns.rs)
+    resource-agents # ocf-tester for the Pacemaker agents (etc/ocf)
+    libxml2-utils  # xmllint, used by ocf-tester
 )
 
 # shellcheck disable=SC2206 # word splitting of the extra list is intended
